@@ -1,0 +1,85 @@
+// datalab: one binary, subcommands in the style of psql / clickhouse-client.
+//   datalab run <module>|all [flags]     run a course module end to end
+//   datalab library add|update-reader|delete-book|query ...
+//   datalab config                       effective settings and where each came from
+#include <cstdlib>
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "core/error.h"
+#include "modules/module.h"
+
+using namespace datalab;
+
+namespace {
+
+void print_config(const AppContext& context) {
+  ResultTable table{{"setting", "value", "source"}, {}, {}};
+  for (const auto& key : context.config.keys()) {
+    table.add_row({key, context.config.display(key), std::string(to_string(context.config.source_of(key)))});
+  }
+  Report report(context.format);
+  report.table("settings (lowest priority first: default < .env file < environment < flag)", table);
+  report.finish();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  AppContext context;
+  auto modules = make_modules();
+
+  CLI::App app{"datalab — a hands-on data engineering lab and toolkit"};
+  app.require_subcommand(1);
+  std::vector<std::string> env_files, assignments;
+  std::string format = "table";
+  bool verbose = false;
+  app.add_option("--env-file", env_files, ".env-style settings file (repeatable; ./.env is read when present)");
+  app.add_option("-s,--set", assignments, "KEY=VALUE setting, overrides files and environment (repeatable)");
+  app.add_option("--format", format, "output: table | json | csv")->capture_default_str();
+  app.add_flag("-v,--verbose", verbose, "debug logging");
+  app.parse_complete_callback([&] {
+    spdlog::set_level(verbose ? spdlog::level::debug : spdlog::level::info);
+    context.format = parse_output_format(format);
+    context.config.load_env_file(".env", /*required=*/false);
+    for (const auto& file : env_files) context.config.load_env_file(file, /*required=*/true);
+    context.config.load_environment();
+    for (const auto& assignment : assignments) context.config.set_from_flag(assignment);
+  });
+
+  auto* run = app.add_subcommand("run", "run a module end to end (or all of them)");
+  run->require_subcommand(1);
+  for (auto& module : modules) {
+    auto* command = run->add_subcommand(module->name(), module->summary());
+    module->add_run_flags(*command);
+    command->callback([&context, &module] {
+      const int code = module->run(context);
+      if (code != 0) throw Error(fmt::format("module {} failed", module->name()), code);
+    });
+  }
+  run->add_subcommand("all", "run every module with its defaults, in order")->callback([&] {
+    for (auto& module : modules) {
+      spdlog::info("== datalab run {} ==", module->name());
+      const int code = module->run(context);
+      if (code != 0) throw Error(fmt::format("module {} failed", module->name()), code);
+    }
+  });
+  for (auto& module : modules) module->add_commands(app, context);
+  app.add_subcommand("config", "show the effective settings (secrets masked)")->callback([&] { print_config(context); });
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  } catch (const Error& e) {
+    std::cerr << "error: " << e.what() << "\n";
+    return e.exit_code();
+  } catch (const std::exception& e) {
+    std::cerr << "error: " << e.what() << "\n";
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,29 @@
+#pragma once
+// Parquet files on any Arrow filesystem path, written batch by batch (bounded memory).
+#include <memory>
+#include <string>
+
+#include <arrow/api.h>
+#include <arrow/io/api.h>
+#include <parquet/arrow/writer.h>
+
+namespace datalab {
+
+class ParquetFileWriter {
+ public:
+  ParquetFileWriter(std::shared_ptr<arrow::io::OutputStream> sink,
+                    std::shared_ptr<arrow::Schema> schema);
+  // Opens a local file for writing.
+  static ParquetFileWriter to_local_file(const std::string& path, std::shared_ptr<arrow::Schema> schema);
+  void write(const arrow::RecordBatch& batch);
+  void close();
+
+ private:
+  std::shared_ptr<arrow::io::OutputStream> sink_;
+  std::unique_ptr<parquet::arrow::FileWriter> writer_;
+};
+
+// Reads a whole local Parquet file (for small files and tests).
+std::shared_ptr<arrow::Table> read_parquet_file(const std::string& path);
+
+}  // namespace datalab

@@ -1,0 +1,39 @@
+#pragma once
+// Week 3: an OLTP library database with validated CRUD, bulk generation and the five
+// showcase queries (paging, COALESCE, UNION, materialized view + recursive CTE + LATERAL,
+// window function).
+#include <cstdint>
+#include <string>
+
+#include "datagen/library_generator.h"
+#include "modules/module.h"
+
+namespace datalab::library {
+
+struct LibraryRunOptions {
+  LibrarySizes sizes;
+  uint64_t seed = 42;
+  std::string as_of = "2025-06-30";  // anchors generated dates, so reruns give the same data
+  bool demo = true;                  // run the validated-write and query demonstrations
+};
+
+class LibraryModule : public Module {
+ public:
+  std::string name() const override { return "library"; }
+  std::string summary() const override {
+    return "OLTP library database: validated CRUD, bulk generation, showcase queries (week 3)";
+  }
+  void add_run_flags(CLI::App& command) override;
+  void add_commands(CLI::App& root, AppContext& context) override;
+  int run(AppContext& context) override;
+
+ private:
+  LibraryRunOptions options_;
+  // `datalab library ...` arguments
+  std::string add_table_, add_file_, query_name_;
+  std::vector<std::string> add_rows_;
+  int64_t id_ = 0, after_ = 0, limit_ = 10;
+  std::string first_name_, last_name_;
+};
+
+}  // namespace datalab::library

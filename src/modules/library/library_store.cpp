@@ -1,0 +1,217 @@
+#include "modules/library/library_store.h"
+
+#include <algorithm>
+#include <map>
+
+#include <fmt/format.h>
+
+#include "core/dates.h"
+#include "core/error.h"
+
+namespace datalab::library {
+
+namespace {
+
+using Column = std::vector<std::optional<std::string>>;
+
+// Inserts one batch through unnest() of array parameters and maps every input row to its
+// new id, or to nothing when a unique key already held it (ON CONFLICT DO NOTHING).
+// `columns` are "name type" pairs; `key` are the columns that identify a row after insert.
+std::vector<std::optional<int64_t>> insert_batch(PgConnection& db, const std::string& table,
+                                                 const std::vector<std::pair<std::string, std::string>>& columns,
+                                                 const std::vector<Column>& values,
+                                                 const std::vector<std::string>& key) {
+  std::string unnest_args, names, typed, join;
+  for (std::size_t c = 0; c < columns.size(); ++c) {
+    unnest_args += fmt::format("{}${}::{}[]", c ? ", " : "", c + 1, columns[c].second);
+    names += (c ? ", " : "") + columns[c].first;
+  }
+  for (const auto& k : key) join += fmt::format("{}i.{} IS NOT DISTINCT FROM ins.{}", join.empty() ? "" : " AND ", k, k);
+  const std::string sql = fmt::format(
+      "WITH input AS (SELECT * FROM unnest({0}) WITH ORDINALITY AS u({1}, pos)), "
+      "ins AS (INSERT INTO library.{2} ({1}) SELECT {1} FROM input ORDER BY pos "
+      "ON CONFLICT DO NOTHING RETURNING id, {3}) "
+      "SELECT ins.id FROM input i LEFT JOIN ins ON {4} ORDER BY i.pos",
+      unnest_args, names, table, fmt::join(key, ", "), join);
+  PgParams params;
+  for (const auto& column : values) params.push_back(to_pg_array(column));
+  const PgResult result = db.exec(sql, params);
+  std::vector<std::optional<int64_t>> ids;
+  for (int r = 0; r < result.rows(); ++r) {
+    ids.push_back(result.is_null(r, 0) ? std::nullopt : std::optional<int64_t>(result.integer(r, 0)));
+  }
+  return ids;
+}
+
+template <typename Row>
+BatchOutcome finish_outcome(const std::string& table, std::size_t received, Validated<Row>& v,
+                            const std::vector<std::optional<int64_t>>& ids, const std::string& clash) {
+  BatchOutcome out{table, received, {}, std::move(v.rejected), std::move(v.warnings)};
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    if (ids[i]) {
+      out.inserted_ids.push_back(*ids[i]);
+    } else {
+      out.rejected.push_back({v.positions[i], clash});
+    }
+  }
+  std::sort(out.rejected.begin(), out.rejected.end(),
+            [](const Rejection& a, const Rejection& b) { return a.row < b.row; });
+  return out;
+}
+
+std::string date_text(int32_t days) { return format_iso_date(days); }
+
+}  // namespace
+
+ResultTable BatchOutcome::rejected_table() const {
+  ResultTable t{{"row", "reason"}, {ValueKind::Number, ValueKind::Text}, {}};
+  for (const auto& r : rejected) t.add_row({std::to_string(r.row), r.reason});
+  return t;
+}
+
+LibraryStore::LibraryStore(PgConnection& connection, int32_t today) : db_(connection), today_(today) {}
+
+template <typename Row, typename IdOf>
+void LibraryStore::check_references(Validated<Row>& v, const std::string& ref_table, const std::string& what,
+                                    IdOf id_of) {
+  if (v.rows.empty()) return;
+  Column ids;
+  for (const auto& row : v.rows) ids.push_back(std::to_string(id_of(row)));
+  const PgResult found = db_.exec(
+      fmt::format("SELECT id, deleted_at IS NOT NULL FROM library.{} WHERE id = ANY($1::bigint[])", ref_table),
+      {to_pg_array(ids)});
+  std::map<int64_t, bool> deleted;
+  for (int r = 0; r < found.rows(); ++r) deleted[found.integer(r, 0)] = found.value(r, 1) == "t";
+  Validated<Row> kept;
+  kept.rejected = std::move(v.rejected);
+  kept.warnings = std::move(v.warnings);
+  for (std::size_t i = 0; i < v.rows.size(); ++i) {
+    const int64_t id = id_of(v.rows[i]);
+    auto it = deleted.find(id);
+    if (it == deleted.end()) {
+      kept.rejected.push_back({v.positions[i], fmt::format("{} {} does not exist", what, id)});
+    } else if (it->second) {
+      kept.rejected.push_back({v.positions[i], fmt::format("{} {} is deleted", what, id)});
+    } else {
+      kept.rows.push_back(std::move(v.rows[i]));
+      kept.positions.push_back(v.positions[i]);
+    }
+  }
+  v = std::move(kept);
+}
+
+BatchOutcome LibraryStore::add_authors(const std::vector<RawRecord>& input) {
+  auto v = validate_authors(input, today_);
+  std::vector<Column> cols(3);
+  for (const auto& row : v.rows) {
+    cols[0].push_back(row.first_name);
+    cols[1].push_back(row.last_name);
+    cols[2].push_back(date_text(row.birth_date));
+  }
+  std::vector<std::optional<int64_t>> ids;
+  if (!v.rows.empty()) {
+    ids = insert_batch(db_, "authors", {{"first_name", "text"}, {"last_name", "text"}, {"birth_date", "date"}},
+                       cols, {"first_name", "last_name", "birth_date"});
+  }
+  return finish_outcome("authors", input.size(), v, ids,
+                        "an author with the same names and birth date already exists");
+}
+
+BatchOutcome LibraryStore::add_readers(const std::vector<RawRecord>& input) {
+  auto v = validate_readers(input, today_);
+  std::vector<Column> cols(4);
+  for (const auto& row : v.rows) {
+    cols[0].push_back(row.first_name);
+    cols[1].push_back(row.last_name);
+    cols[2].push_back(row.email);
+    cols[3].push_back(date_text(row.registration_date));
+  }
+  std::vector<std::optional<int64_t>> ids;
+  if (!v.rows.empty()) {
+    ids = insert_batch(db_, "readers",
+                       {{"first_name", "text"}, {"last_name", "text"}, {"email", "text"}, {"registration_date", "date"}},
+                       cols, {"email"});
+  }
+  return finish_outcome("readers", input.size(), v, ids, "a reader with this email already exists");
+}
+
+BatchOutcome LibraryStore::add_books(const std::vector<RawRecord>& input) {
+  auto v = validate_books(input, today_);
+  check_references(v, "authors", "author", [](const BookRow& row) { return row.author_id; });
+  std::vector<Column> cols(7);
+  for (const auto& row : v.rows) {
+    cols[0].push_back(row.title);
+    cols[1].push_back(std::to_string(row.author_id));
+    cols[2].push_back(row.isbn);
+    cols[3].push_back(std::to_string(row.publication_year));
+    cols[4].push_back(row.genre);
+    cols[5].push_back(std::to_string(row.copies_available));
+    cols[6].push_back(std::to_string(row.total_copies));
+  }
+  std::vector<std::optional<int64_t>> ids;
+  if (!v.rows.empty()) {
+    ids = insert_batch(db_, "books",
+                       {{"title", "text"}, {"author_id", "bigint"}, {"isbn", "text"}, {"publication_year", "integer"},
+                        {"genre", "text"}, {"copies_available", "integer"}, {"total_copies", "integer"}},
+                       cols, {"isbn"});
+  }
+  return finish_outcome("books", input.size(), v, ids,
+                        "a book with this ISBN, or with the same author, title and year, already exists");
+}
+
+BatchOutcome LibraryStore::add_loans(const std::vector<RawRecord>& input) {
+  auto v = validate_loans(input, today_);
+  check_references(v, "books", "book", [](const LoanRow& row) { return row.book_id; });
+  check_references(v, "readers", "reader", [](const LoanRow& row) { return row.reader_id; });
+  std::vector<Column> cols(5);
+  for (const auto& row : v.rows) {
+    cols[0].push_back(std::to_string(row.book_id));
+    cols[1].push_back(std::to_string(row.reader_id));
+    cols[2].push_back(date_text(row.loan_date));
+    cols[3].push_back(date_text(row.due_date));
+    cols[4].push_back(row.return_date ? std::optional(date_text(*row.return_date)) : std::nullopt);
+  }
+  std::vector<std::optional<int64_t>> ids;
+  if (!v.rows.empty()) {
+    ids = insert_batch(db_, "loans",
+                       {{"book_id", "bigint"}, {"reader_id", "bigint"}, {"loan_date", "date"}, {"due_date", "date"},
+                        {"return_date", "date"}},
+                       cols, {"reader_id", "book_id"});
+  }
+  return finish_outcome("loans", input.size(), v, ids, "this reader already has a loan of this book");
+}
+
+BatchOutcome LibraryStore::add(const std::string& table, const std::vector<RawRecord>& input) {
+  if (table == "authors") return add_authors(input);
+  if (table == "readers") return add_readers(input);
+  if (table == "books") return add_books(input);
+  if (table == "loans") return add_loans(input);
+  throw ConfigError(fmt::format("unknown table '{}' (expected authors, readers, books or loans)", table));
+}
+
+ChangeOutcome LibraryStore::update_reader_names(int64_t reader_id, const std::string& first_name,
+                                                const std::string& last_name) {
+  if (first_name.empty() || last_name.empty()) {
+    return {false, fmt::format("reader {} not updated: first and last name must not be empty", reader_id)};
+  }
+  const PgResult r = db_.exec(
+      "UPDATE library.readers SET first_name = $2, last_name = $3 "
+      "WHERE id = $1 AND deleted_at IS NULL RETURNING id",
+      {std::to_string(reader_id), first_name, last_name});
+  if (r.rows() == 1) return {true, fmt::format("reader {} renamed to {} {}", reader_id, first_name, last_name)};
+  return {false, fmt::format("reader {} not updated: it does not exist or is deleted", reader_id)};
+}
+
+ChangeOutcome LibraryStore::soft_delete_book(int64_t book_id) {
+  const PgResult r = db_.exec(
+      "WITH target AS (SELECT id, deleted_at FROM library.books WHERE id = $1), "
+      "done AS (UPDATE library.books b SET deleted_at = now() FROM target t "
+      "         WHERE b.id = t.id AND t.deleted_at IS NULL RETURNING b.id) "
+      "SELECT (SELECT count(*) FROM target), (SELECT count(*) FROM done)",
+      {std::to_string(book_id)});
+  if (r.integer(0, 1) == 1) return {true, fmt::format("book {} deleted (soft)", book_id)};
+  if (r.integer(0, 0) == 0) return {false, fmt::format("book {} does not exist: nothing deleted", book_id)};
+  return {false, fmt::format("book {} was already deleted: nothing changed", book_id)};
+}
+
+}  // namespace datalab::library

@@ -1,0 +1,54 @@
+#pragma once
+// Validated writes to the library tables: each batch is checked (validation.h), then
+// against the database (referenced rows exist and are not deleted), then inserted in one
+// parameterized statement; rows that clash with existing ones are reported, not lost.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/result_table.h"
+#include "modules/library/validation.h"
+#include "storage/postgres/postgres_connection.h"
+
+namespace datalab::library {
+
+struct BatchOutcome {
+  std::string table;
+  std::size_t received = 0;
+  std::vector<int64_t> inserted_ids;
+  std::vector<Rejection> rejected;  // sorted by input row
+  std::vector<std::string> warnings;
+
+  // Rejections as a table (row, reason) for reports.
+  ResultTable rejected_table() const;
+};
+
+struct ChangeOutcome {
+  bool changed;
+  std::string message;  // what happened, e.g. "book 42 does not exist"
+};
+
+class LibraryStore {
+ public:
+  explicit LibraryStore(PgConnection& connection, int32_t today);
+
+  BatchOutcome add_authors(const std::vector<RawRecord>& input);
+  BatchOutcome add_readers(const std::vector<RawRecord>& input);
+  BatchOutcome add_books(const std::vector<RawRecord>& input);
+  BatchOutcome add_loans(const std::vector<RawRecord>& input);
+  // Dispatches on the table name (authors, readers, books, loans).
+  BatchOutcome add(const std::string& table, const std::vector<RawRecord>& input);
+
+  ChangeOutcome update_reader_names(int64_t reader_id, const std::string& first_name,
+                                    const std::string& last_name);
+  ChangeOutcome soft_delete_book(int64_t book_id);
+
+ private:
+  // Rejects rows whose referenced id (column `ref_table`) is missing or soft-deleted.
+  template <typename Row, typename IdOf>
+  void check_references(Validated<Row>& v, const std::string& ref_table, const std::string& what, IdOf id_of);
+  PgConnection& db_;
+  int32_t today_;
+};
+
+}  // namespace datalab::library

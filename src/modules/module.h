@@ -1,0 +1,36 @@
+#pragma once
+// A module is one scenario of the course project (library, star, ...): it owns its SQL and
+// its story, and runs on the shared connectors. The CLI finds modules in the registry.
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include "core/config.h"
+#include "core/result_table.h"
+
+namespace datalab {
+
+struct AppContext {
+  Config config = Config::with_defaults();
+  OutputFormat format = OutputFormat::Table;
+};
+
+class Module {
+ public:
+  virtual ~Module() = default;
+  virtual std::string name() const = 0;
+  virtual std::string summary() const = 0;
+  // Flags of `datalab run <name>`; defaults must make a sensible `run all`.
+  virtual void add_run_flags(CLI::App& command) = 0;
+  // Extra subcommands under `datalab <name> ...` (optional).
+  virtual void add_commands(CLI::App& /*root*/, AppContext& /*context*/) {}
+  // Runs the whole scenario; returns the process exit code.
+  virtual int run(AppContext& context) = 0;
+};
+
+// Every module, in the order `datalab run all` runs them.
+std::vector<std::unique_ptr<Module>> make_modules();
+
+}  // namespace datalab

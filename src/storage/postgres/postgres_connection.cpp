@@ -1,0 +1,144 @@
+#include "storage/postgres/postgres_connection.h"
+
+#include <fmt/format.h>
+
+#include "core/error.h"
+#include "core/sql_script.h"
+
+namespace datalab {
+
+namespace {
+
+std::string first_line(std::string_view sql) {
+  std::string s(sql.substr(0, sql.find('\n')));
+  return s.size() > 80 ? s.substr(0, 77) + "..." : s;
+}
+
+std::string trim_message(const char* message) {
+  std::string s = message ? message : "";
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+  return s;
+}
+
+ValueKind kind_of(Oid type) {
+  switch (type) {
+    case 20: case 21: case 23: case 700: case 701: case 1700: return ValueKind::Number;
+    case 16: return ValueKind::Bool;
+    default: return ValueKind::Text;
+  }
+}
+
+}  // namespace
+
+PostgresSettings PostgresSettings::from(const Config& config) {
+  return {config.get_or("DB_HOST", "127.0.0.1"), config.get_or("DB_PORT", "10452"),
+          config.get_or("POSTGRES_DB", "it_one"), config.get_or("POSTGRES_USER", "it_one"),
+          config.get("POSTGRES_PASSWORD").value_or("")};
+}
+
+std::string PostgresSettings::describe() const {
+  return fmt::format("{}@{}:{}/{}", user, host, port, database);
+}
+
+long long PgResult::integer(int row, int column) const {
+  return std::stoll(std::string(value(row, column)));
+}
+
+long long PgResult::affected() const {
+  const char* n = PQcmdTuples(result_.get());
+  return n && *n ? std::stoll(n) : 0;
+}
+
+ResultTable PgResult::to_table() const {
+  ResultTable table;
+  for (int c = 0; c < columns(); ++c) {
+    table.columns.push_back(column_name(c));
+    table.kinds.push_back(kind_of(PQftype(result_.get(), c)));
+  }
+  for (int r = 0; r < rows(); ++r) {
+    std::vector<std::optional<std::string>> row;
+    for (int c = 0; c < columns(); ++c) row.push_back(optional(r, c));
+    table.add_row(std::move(row));
+  }
+  return table;
+}
+
+PgConnection::PgConnection(const PostgresSettings& settings)
+    : settings_(settings), conn_(nullptr, &PQfinish) {
+  const char* keys[] = {"host", "port", "dbname", "user", "password", "application_name",
+                        "connect_timeout", nullptr};
+  const char* values[] = {settings.host.c_str(), settings.port.c_str(), settings.database.c_str(),
+                          settings.user.c_str(), settings.password.c_str(), "datalab", "10",
+                          nullptr};
+  conn_.reset(PQconnectdbParams(keys, values, 0));
+  if (PQstatus(conn_.get()) != CONNECTION_OK) {
+    // libpq's message names host, port and the reason; it never contains the password.
+    throw ServiceError(fmt::format("cannot connect to PostgreSQL at {}: {}", settings.describe(),
+                                   trim_message(PQerrorMessage(conn_.get()))));
+  }
+  PQsetNoticeProcessor(conn_.get(), [](void*, const char*) {}, nullptr);
+}
+
+PgResult PgConnection::check(PGresult* raw, std::string_view sql) {
+  PgResult result(raw);
+  const auto status = PQresultStatus(raw);
+  if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK || status == PGRES_COPY_IN ||
+      status == PGRES_COPY_OUT || status == PGRES_EMPTY_QUERY) {
+    return result;
+  }
+  std::string message = raw ? trim_message(PQresultErrorMessage(raw))
+                            : trim_message(PQerrorMessage(conn_.get()));
+  throw ServiceError(fmt::format("PostgreSQL error in `{}`: {}", first_line(sql), message));
+}
+
+PgResult PgConnection::exec(std::string_view sql) {
+  return check(PQexec(conn_.get(), std::string(sql).c_str()), sql);
+}
+
+PgResult PgConnection::exec(std::string_view sql, const PgParams& params) {
+  std::vector<const char*> values;
+  values.reserve(params.size());
+  for (const auto& p : params) values.push_back(p ? p->c_str() : nullptr);
+  return check(PQexecParams(conn_.get(), std::string(sql).c_str(), static_cast<int>(values.size()),
+                            nullptr, values.data(), nullptr, nullptr, 0),
+               sql);
+}
+
+void PgConnection::run_script(std::string_view script, std::string_view script_name) {
+  for (const auto& statement : split_sql_script(script)) {
+    try {
+      exec(statement.text);
+    } catch (const ServiceError& e) {
+      throw ServiceError(fmt::format("{} (line {}): {}", script_name, statement.line, e.what()));
+    }
+  }
+}
+
+std::string quote_identifier(std::string_view name) {
+  std::string out = "\"";
+  for (char c : name) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  return out + "\"";
+}
+
+std::string to_pg_array(const std::vector<std::optional<std::string>>& values) {
+  std::string out = "{";
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    if (i) out += ',';
+    if (!values[i]) {
+      out += "NULL";
+      continue;
+    }
+    out += '"';
+    for (char c : *values[i]) {
+      if (c == '"' || c == '\\') out += '\\';
+      out += c;
+    }
+    out += '"';
+  }
+  return out + "}";
+}
+
+}  // namespace datalab

@@ -1,0 +1,115 @@
+#include "core/config.h"
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+#include <gtest/gtest.h>
+
+#include "core/error.h"
+
+using namespace datalab;
+
+namespace {
+
+std::string write_temp(const std::string& name, const std::string& text) {
+  const auto path = std::filesystem::temp_directory_path() / name;
+  std::ofstream(path) << text;
+  return path.string();
+}
+
+}  // namespace
+
+TEST(Config, DefaultsAreTheOriginalProjectsSettings) {
+  const auto config = Config::with_defaults();
+  EXPECT_EQ(config.get("POSTGRES_DB"), "it_one");
+  EXPECT_EQ(config.get("DB_PORT"), "10452");
+  EXPECT_EQ(config.get("CLICKHOUSE_DB_PORT"), "10453");
+  EXPECT_EQ(config.get("S3_BUCKET"), "s3-bucket");
+  EXPECT_EQ(config.source_of("DB_PORT"), SettingSource::Default);
+}
+
+TEST(Config, PrecedenceIsDefaultsThenEnvFileThenEnvironmentThenFlags) {
+  auto config = Config::with_defaults();
+  const auto file = write_temp("datalab_precedence.env",
+                               "DB_PORT=1111\nDB_HOST=file-host\nPOSTGRES_DB=file_db\n");
+  config.load_env_file(file, true);
+  ::setenv("DB_HOST", "env-host", 1);
+  ::setenv("POSTGRES_DB", "env_db", 1);
+  config.load_environment();
+  config.set_from_flag("POSTGRES_DB=flag_db");
+  // A late lower-priority layer must not override a higher one.
+  config.load_env_file(file, true);
+  ::unsetenv("DB_HOST");
+  ::unsetenv("POSTGRES_DB");
+
+  EXPECT_EQ(config.get("DB_PORT"), "1111");
+  EXPECT_EQ(config.source_of("DB_PORT"), SettingSource::EnvFile);
+  EXPECT_EQ(config.get("DB_HOST"), "env-host");
+  EXPECT_EQ(config.source_of("DB_HOST"), SettingSource::Environment);
+  EXPECT_EQ(config.get("POSTGRES_DB"), "flag_db");
+  EXPECT_EQ(config.source_of("POSTGRES_DB"), SettingSource::Flag);
+  EXPECT_EQ(config.get("POSTGRES_USER"), "it_one");
+}
+
+TEST(Config, EnvFileSyntax) {
+  const auto pairs = parse_env_text(
+      "# comment\n\nexport A=1\nB = \"two words\"\nC='x#y'\nD=plain # trailing comment\nE=\n", "test.env");
+  ASSERT_EQ(pairs.size(), 5u);
+  EXPECT_EQ(pairs[0], std::make_pair(std::string("A"), std::string("1")));
+  EXPECT_EQ(pairs[1].second, "two words");
+  EXPECT_EQ(pairs[2].second, "x#y");
+  EXPECT_EQ(pairs[3].second, "plain");
+  EXPECT_EQ(pairs[4].second, "");
+}
+
+TEST(Config, MalformedEnvLineNamesFileAndLine) {
+  try {
+    parse_env_text("A=1\nthis is not a setting\n", "bad.env");
+    FAIL() << "expected an error";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("bad.env:2"), std::string::npos) << e.what();
+  }
+}
+
+TEST(Config, MissingRequiredEnvFileIsAnError) {
+  auto config = Config::with_defaults();
+  EXPECT_THROW(config.load_env_file("/nonexistent/datalab.env", true), ConfigError);
+  EXPECT_NO_THROW(config.load_env_file("/nonexistent/datalab.env", false));
+}
+
+TEST(Config, SecretsAreMasked) {
+  auto config = Config::with_defaults();
+  config.set_from_flag("POSTGRES_PASSWORD=hunter2");
+  config.set_from_flag("TG_TOKEN=123:abc");
+  EXPECT_EQ(config.display("POSTGRES_PASSWORD"), "********");
+  EXPECT_EQ(config.display("TG_TOKEN"), "********");
+  EXPECT_EQ(config.display("POSTGRES_USER"), "it_one");
+  EXPECT_TRUE(Config::is_secret("AWS_SECRET_ACCESS_KEY"));
+  EXPECT_FALSE(Config::is_secret("AWS_ACCESS_KEY_ID"));
+}
+
+TEST(Config, IntegerSettingErrorNamesKeyButNotSecrets) {
+  auto config = Config::with_defaults();
+  config.set_from_flag("DB_PORT=abc");
+  try {
+    config.get_int("DB_PORT");
+    FAIL();
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("DB_PORT"), std::string::npos);
+    EXPECT_NE(std::string(e.what()).find("abc"), std::string::npos);
+  }
+  config.set_from_flag("POSTGRES_PASSWORD=s3cret");
+  try {
+    config.get_int("POSTGRES_PASSWORD");
+    FAIL();
+  } catch (const ConfigError& e) {
+    EXPECT_EQ(std::string(e.what()).find("s3cret"), std::string::npos) << e.what();
+  }
+}
+
+TEST(Config, FlagWithoutEqualsIsRejected) {
+  auto config = Config::with_defaults();
+  EXPECT_THROW(config.set_from_flag("DB_PORT"), ConfigError);
+  EXPECT_THROW(config.set_from_flag("1BAD=x"), ConfigError);
+}
