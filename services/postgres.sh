@@ -27,11 +27,13 @@ start() {
   mkdir -p "$DATALAB_STATE/postgres" "$SOCK"
   [ "$(id -u)" -eq 0 ] && chown -R postgres:postgres "$DATALAB_STATE/postgres"
   if [ ! -f "$DATA/PG_VERSION" ]; then
+    # Byte-order collation (lc-collate C): text keys sort and index several times faster,
+    # and equality is the same; the character type stays UTF-8 aware.
     log "postgres: initdb into $DATA"
     local pw; pw="$(mktemp)"; printf '%s\n' "${POSTGRES_PASSWORD:-it_one}" > "$pw"
     [ "$(id -u)" -eq 0 ] && chown postgres "$pw"
     as_owner "$bin/initdb" -D "$DATA" -U "$PGUSER_NAME" --pwfile="$pw" \
-      --auth-host=scram-sha-256 --auth-local=trust -E UTF8 --locale=C.UTF-8 >/dev/null
+      --auth-host=scram-sha-256 --auth-local=trust -E UTF8 --locale=C.UTF-8 --lc-collate=C >/dev/null
     rm -f "$pw"
   fi
   if as_owner "$bin/pg_ctl" -D "$DATA" status >/dev/null 2>&1; then

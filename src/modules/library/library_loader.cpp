@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <functional>
+#include <future>
 
 #include "core/progress.h"
 #include "modules/library/library_sql.h"
@@ -21,10 +22,18 @@ LoadStats copy_table(PgConnection& db, const std::string& table, std::shared_ptr
   PostgresCopyWriter writer(db, "library", table, std::move(schema), /*freeze=*/true);
   std::optional<ProgressBar> progress;
   if (options.show_progress && total > 0) progress.emplace(table, static_cast<uint64_t>(total));
+  // The next batch is generated on another core while this one is encoded and sent:
+  // at most two batches are in memory at a time.
+  auto generate = [&](int64_t begin) {
+    return std::async(std::launch::async, make_batch, begin, std::min(options.batch_rows, total - begin));
+  };
+  std::future<std::shared_ptr<arrow::RecordBatch>> next;
+  if (total > 0) next = generate(0);
   for (int64_t begin = 0; begin < total; begin += options.batch_rows) {
-    const int64_t count = std::min(options.batch_rows, total - begin);
-    writer.write(*make_batch(begin, count));
-    if (progress) progress->advance(static_cast<uint64_t>(count));
+    const auto batch = next.get();
+    if (begin + options.batch_rows < total) next = generate(begin + options.batch_rows);
+    writer.write(*batch);
+    if (progress) progress->advance(static_cast<uint64_t>(batch->num_rows()));
   }
   const long long rows = writer.finish();
   if (progress) progress->finish();

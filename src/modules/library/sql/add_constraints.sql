@@ -1,4 +1,6 @@
 -- Keys, references and indexes, added after the bulk load.
+-- Index builds sort in memory when they may: far faster than spilling to disk.
+SET LOCAL maintenance_work_mem = '1GB';
 ALTER TABLE library.authors
     ADD CONSTRAINT authors_name_birth_key UNIQUE (first_name, last_name, birth_date);
 ALTER TABLE library.books
