@@ -3,6 +3,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 
 #include <gtest/gtest.h>
 
@@ -18,6 +19,22 @@ std::string write_temp(const std::string& name, const std::string& text) {
   return path.string();
 }
 
+// Hides a variable of the surrounding environment (CI may set DB_PORT, ...) for one test.
+class ScopedUnsetEnv {
+ public:
+  explicit ScopedUnsetEnv(const char* name) : name_(name) {
+    if (const char* value = std::getenv(name)) saved_ = value;
+    ::unsetenv(name);
+  }
+  ~ScopedUnsetEnv() {
+    if (saved_) ::setenv(name_, saved_->c_str(), 1); else ::unsetenv(name_);
+  }
+
+ private:
+  const char* name_;
+  std::optional<std::string> saved_;
+};
+
 }  // namespace
 
 TEST(Config, DefaultsAreTheOriginalProjectsSettings) {
@@ -30,6 +47,7 @@ TEST(Config, DefaultsAreTheOriginalProjectsSettings) {
 }
 
 TEST(Config, PrecedenceIsDefaultsThenEnvFileThenEnvironmentThenFlags) {
+  ScopedUnsetEnv port("DB_PORT"), host("DB_HOST"), db("POSTGRES_DB"), user("POSTGRES_USER");
   auto config = Config::with_defaults();
   const auto file = write_temp("datalab_precedence.env",
                                "DB_PORT=1111\nDB_HOST=file-host\nPOSTGRES_DB=file_db\n");
@@ -40,8 +58,6 @@ TEST(Config, PrecedenceIsDefaultsThenEnvFileThenEnvironmentThenFlags) {
   config.set_from_flag("POSTGRES_DB=flag_db");
   // A late lower-priority layer must not override a higher one.
   config.load_env_file(file, true);
-  ::unsetenv("DB_HOST");
-  ::unsetenv("POSTGRES_DB");
 
   EXPECT_EQ(config.get("DB_PORT"), "1111");
   EXPECT_EQ(config.source_of("DB_PORT"), SettingSource::EnvFile);
