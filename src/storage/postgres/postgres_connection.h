@@ -68,7 +68,7 @@ class PgConnection {
         return result;
       }
     } catch (...) {
-      PQexec(conn_.get(), "ROLLBACK");
+      PQclear(PQexec(conn_.get(), "ROLLBACK"));
       throw;
     }
   }

@@ -26,7 +26,7 @@ PostgresCopyWriter::~PostgresCopyWriter() {
   if (open_) {
     // Abandoned (an exception is on its way): abort the COPY so the connection stays usable.
     PQputCopyEnd(connection_.raw(), "datalab: copy abandoned");
-    PQclear(PQgetResult(connection_.raw()));
+    while (PGresult* result = PQgetResult(connection_.raw())) PQclear(result);
   }
 }
 
