@@ -1,11 +1,13 @@
 #include "modules/library/library_module.h"
 #include "modules/module.h"
+#include "modules/partition/partition_module.h"
 
 namespace datalab {
 
 std::vector<std::unique_ptr<Module>> make_modules() {
   std::vector<std::unique_ptr<Module>> modules;
   modules.push_back(std::make_unique<library::LibraryModule>());
+  modules.push_back(std::make_unique<partition::PartitionModule>());
   return modules;
 }
 
