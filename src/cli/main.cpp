@@ -1,6 +1,7 @@
 // datalab: one binary, subcommands in the style of psql / clickhouse-client.
 //   datalab run <module>|all [flags]     run a course module end to end
 //   datalab library add|update-reader|delete-book|query ...
+//   datalab erd <schema> -o FILE.png      entity-relationship diagram of a live schema
 //   datalab config                       effective settings and where each came from
 #include <cstdlib>
 #include <iostream>
@@ -10,6 +11,7 @@
 #include <spdlog/spdlog.h>
 
 #include "core/error.h"
+#include "modules/erd/erd_command.h"
 #include "modules/module.h"
 
 using namespace datalab;
@@ -68,6 +70,7 @@ int main(int argc, char** argv) {
     }
   });
   for (auto& module : modules) module->add_commands(app, context);
+  erd::add_erd_command(app, context);
   app.add_subcommand("config", "show the effective settings (secrets masked)")->callback([&] { print_config(context); });
 
   try {

@@ -1,12 +1,16 @@
+#include "modules/data_vault/data_vault_module.h"
 #include "modules/library/library_module.h"
 #include "modules/module.h"
 #include "modules/partition/partition_module.h"
+#include "modules/star/star_module.h"
 
 namespace datalab {
 
 std::vector<std::unique_ptr<Module>> make_modules() {
   std::vector<std::unique_ptr<Module>> modules;
   modules.push_back(std::make_unique<library::LibraryModule>());
+  modules.push_back(std::make_unique<star::StarModule>());
+  modules.push_back(std::make_unique<data_vault::DataVaultModule>());
   modules.push_back(std::make_unique<partition::PartitionModule>());
   return modules;
 }

@@ -1,0 +1,13 @@
+-- Close the current version of every key whose attributes changed in this load.
+UPDATE data_vault.sat_customer s
+   SET load_end_date = $1::timestamptz
+  FROM customer_stage st
+ WHERE s.customer_hk = data_vault.hash_key(st.customer_id::text)
+   AND s.load_end_date IS NULL
+   AND s.hash_diff <> data_vault.hash_diff(st.name, st.email, st.phone);
+-- A new version for keys without a current one: new keys and the ones just closed.
+INSERT INTO data_vault.sat_customer (customer_hk, load_date, hash_diff, record_source, name, email, phone)
+SELECT DISTINCT ON (data_vault.hash_key(st.customer_id::text)) data_vault.hash_key(st.customer_id::text), $1::timestamptz, data_vault.hash_diff(st.name, st.email, st.phone), $2, st.name, st.email, st.phone
+  FROM customer_stage st
+ WHERE NOT EXISTS (SELECT 1 FROM data_vault.sat_customer s WHERE s.customer_hk = data_vault.hash_key(st.customer_id::text) AND s.load_end_date IS NULL)
+ ORDER BY data_vault.hash_key(st.customer_id::text)
