@@ -42,8 +42,20 @@ TEST_F(LibraryStoreTest, LoadedCountsAndConstraints) {
   EXPECT_EQ(count("SELECT count(*) FROM library.loans WHERE due_date < loan_date"), 0);
   EXPECT_EQ(count("SELECT count(*) FROM pg_constraint WHERE conrelid = 'library.books'::regclass AND contype = 'u'"), 2);
   EXPECT_EQ(count("SELECT count(*) FROM pg_indexes WHERE schemaname = 'library' AND indexname IN "
-                  "('books_publication_year_idx','books_author_id_idx','loans_book_id_idx','books_deleted_at_idx')"),
-            4);
+                  "('books_publication_year_idx','loans_book_id_idx','authors_deleted_at_idx',"
+                  "'books_deleted_at_idx','readers_deleted_at_idx','loans_deleted_at_idx')"),
+            6);
+  // Books by author are found through an index that leads with author_id.
+  EXPECT_EQ(count("SELECT count(*) FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid "
+                  "AND a.attnum = i.indkey[0] WHERE i.indrelid = 'library.books'::regclass AND a.attname = 'author_id'"),
+            1);
+  db_->exec("UPDATE library.books SET deleted_at = now() WHERE id = 7");
+  db_->exec("SET enable_seqscan = off");
+  const auto plan = db_->exec("EXPLAIN SELECT id FROM library.books WHERE deleted_at IS NOT NULL");
+  std::string plan_text;
+  for (int r = 0; r < plan.rows(); ++r) plan_text += std::string(plan.value(r, 0)) + "\n";
+  EXPECT_NE(plan_text.find("books_deleted_at_idx"), std::string::npos) << plan_text;
+  db_->exec("RESET enable_seqscan");
   // The database itself refuses what validation refuses.
   EXPECT_THROW(db_->exec("INSERT INTO library.loans (book_id, reader_id, loan_date, due_date) "
                          "VALUES (1, 1, '2025-01-10', '2025-01-01')"),
