@@ -1,4 +1,5 @@
 #include "modules/data_vault/data_vault_module.h"
+#include "modules/kafka_pipeline/kafka_pipeline_module.h"
 #include "modules/library/library_module.h"
 #include "modules/module.h"
 #include "modules/partition/partition_module.h"
@@ -12,6 +13,7 @@ std::vector<std::unique_ptr<Module>> make_modules() {
   modules.push_back(std::make_unique<star::StarModule>());
   modules.push_back(std::make_unique<data_vault::DataVaultModule>());
   modules.push_back(std::make_unique<partition::PartitionModule>());
+  modules.push_back(std::make_unique<kafka_pipeline::KafkaPipelineModule>());
   return modules;
 }
 

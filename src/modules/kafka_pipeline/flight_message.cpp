@@ -1,0 +1,314 @@
+#include "modules/kafka_pipeline/flight_message.h"
+
+#include <limits>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "core/dates.h"
+#include "storage/postgres/postgres_text_copy.h"
+
+namespace datalab::kafka_pipeline {
+
+namespace {
+
+using nlohmann::json;
+
+void append_json_string(std::string& out, std::string_view text) {
+  out += '"';
+  for (const char c : text) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          out += fmt::format("\\u{:04x}", static_cast<int>(c));
+        } else {
+          out += c;
+        }
+    }
+  }
+  out += '"';
+}
+
+bool digits(std::string_view text, std::size_t at, std::size_t count, int& value) {
+  if (at + count > text.size()) return false;
+  value = 0;
+  for (std::size_t i = at; i < at + count; ++i) {
+    if (text[i] < '0' || text[i] > '9') return false;
+    value = value * 10 + (text[i] - '0');
+  }
+  return true;
+}
+
+const char* type_name(const json& value) {
+  if (value.is_null()) return "null";
+  if (value.is_boolean()) return "boolean";
+  if (value.is_number_integer()) return "integer";
+  if (value.is_number()) return "number";
+  if (value.is_string()) return "string";
+  if (value.is_array()) return "array";
+  return "object";
+}
+
+// Characters, not bytes: VARCHAR(n) limits characters.
+std::size_t utf8_length(std::string_view text) {
+  std::size_t n = 0;
+  for (const char c : text) n += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+  return n;
+}
+
+std::string shown(std::string_view text) {
+  return text.size() > 40 ? std::string(text.substr(0, 37)) + "..." : std::string(text);
+}
+
+std::string base64(std::string_view data) {
+  static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  std::size_t i = 0;
+  for (; i + 2 < data.size(); i += 3) {
+    const uint32_t n = (uint8_t(data[i]) << 16) | (uint8_t(data[i + 1]) << 8) | uint8_t(data[i + 2]);
+    for (int shift : {18, 12, 6, 0}) out += kAlphabet[(n >> shift) & 63];
+  }
+  if (i + 1 == data.size()) {
+    const uint32_t n = uint8_t(data[i]) << 16;
+    out += kAlphabet[(n >> 18) & 63];
+    out += kAlphabet[(n >> 12) & 63];
+    out += "==";
+  } else if (i + 2 == data.size()) {
+    const uint32_t n = (uint8_t(data[i]) << 16) | (uint8_t(data[i + 1]) << 8);
+    out += kAlphabet[(n >> 18) & 63];
+    out += kAlphabet[(n >> 12) & 63];
+    out += kAlphabet[(n >> 6) & 63];
+    out += '=';
+  }
+  return out;
+}
+
+struct Rejected {
+  std::string reason;
+};
+
+int64_t integer_field(const json& data, std::string_view name, int64_t max) {
+  const auto& value = data[std::string(name)];
+  if (!value.is_number_integer()) {
+    throw Rejected{fmt::format("data.{} must be an integer (got {})", name, type_name(value))};
+  }
+  if (value.is_number_unsigned() && value.get<uint64_t>() > static_cast<uint64_t>(max)) {
+    throw Rejected{fmt::format("data.{} is too large (got {})", name, value.dump())};
+  }
+  const int64_t n = value.get<int64_t>();
+  if (n < 0) throw Rejected{fmt::format("data.{} must not be negative (got {})", name, n)};
+  if (n > max) throw Rejected{fmt::format("data.{} is too large (got {})", name, n)};
+  return n;
+}
+
+std::string text_field(const json& data, const FlightColumn& column) {
+  const auto& value = data[std::string(column.name)];
+  if (!value.is_string()) {
+    throw Rejected{fmt::format("data.{} must be a string (got {})", column.name, type_name(value))};
+  }
+  const auto& text = value.get_ref<const std::string&>();
+  if (column.kind == FlightField::Airport) {
+    const bool iata = text.size() == 3 && std::all_of(text.begin(), text.end(), [](char c) { return c >= 'A' && c <= 'Z'; });
+    if (!iata) throw Rejected{fmt::format("data.{} must be a three-letter IATA code (got '{}')", column.name, shown(text))};
+    return text;
+  }
+  if (text.find_first_not_of(" \t") == std::string::npos) throw Rejected{fmt::format("data.{} is empty", column.name)};
+  if (text.find('\0') != std::string::npos) throw Rejected{fmt::format("data.{} contains a NUL character", column.name)};
+  if (utf8_length(text) > static_cast<std::size_t>(column.max_length)) {
+    throw Rejected{fmt::format("data.{} is longer than {} characters", column.name, column.max_length)};
+  }
+  return text;
+}
+
+UploadRow check_flight(const json& data) {
+  for (const auto& column : kFlightColumns) {
+    if (!data.contains(column.name)) throw Rejected{fmt::format("missing field data.{}", column.name)};
+  }
+  constexpr int64_t kInt32Max = std::numeric_limits<int32_t>::max();
+  UploadRow row;
+  row.flight_id = integer_field(data, "flight_id", std::numeric_limits<int64_t>::max());
+  row.airline = text_field(data, kFlightColumns[1]);
+  row.flight_number = text_field(data, kFlightColumns[2]);
+  row.origin = text_field(data, kFlightColumns[3]);
+  row.destination = text_field(data, kFlightColumns[4]);
+  if (row.origin == row.destination) throw Rejected{"data.origin and data.destination are the same airport"};
+  std::array<int64_t, 2> times{};
+  for (std::size_t i = 0; i < 2; ++i) {
+    const auto& column = kFlightColumns[5 + i];
+    const auto& value = data[std::string(column.name)];
+    if (!value.is_string()) {
+      throw Rejected{fmt::format("data.{} must be a string (got {})", column.name, type_name(value))};
+    }
+    const auto parsed = parse_zoned_timestamp(value.get_ref<const std::string&>());
+    if (!parsed) {
+      throw Rejected{fmt::format("data.{} must be an ISO 8601 time with a zone (got '{}')", column.name,
+                                 shown(value.get_ref<const std::string&>()))};
+    }
+    times[i] = *parsed;
+    (i == 0 ? row.departure_time : row.arrival_time) = value.get<std::string>();
+  }
+  if (times[1] <= times[0]) throw Rejected{"data.arrival_time must be after data.departure_time"};
+  row.duration_minutes = static_cast<int32_t>(integer_field(data, "duration_minutes", kInt32Max));
+  row.aircraft_type = text_field(data, kFlightColumns[8]);
+  row.status = text_field(data, kFlightColumns[9]);
+  static constexpr std::array<std::pair<std::string_view, std::string_view>, 3> kClasses{
+      {{"economy_seats", "booked_economy"}, {"business_seats", "booked_business"}, {"first_class_seats", "booked_first_class"}}};
+  for (const auto& [seats_name, booked_name] : kClasses) {
+    const int64_t seats = integer_field(data, seats_name, kInt32Max);
+    const int64_t booked = integer_field(data, booked_name, kInt32Max);
+    if (booked > seats) {
+      throw Rejected{fmt::format("data.{} ({}) exceeds data.{} ({})", booked_name, booked, seats_name, seats)};
+    }
+  }
+  return row;
+}
+
+}  // namespace
+
+void append_flight_message(std::string& out, const FlightTextRow& row) {
+  out += R"({"schema":")";
+  out += kSchemaVersion;
+  out += R"(","data":{)";
+  for (std::size_t i = 0; i < kFlightColumns.size(); ++i) {
+    const auto& column = kFlightColumns[i];
+    if (i) out += ',';
+    out += '"';
+    out += column.name;
+    out += "\":";
+    if (!row[i]) {
+      out += "null";
+    } else if (column.kind == FlightField::Integer) {
+      out += *row[i];  // PostgreSQL's integer text is valid JSON
+    } else if (column.kind == FlightField::Timestamp) {
+      append_json_string(out, iso_from_pg_timestamp(*row[i]));
+    } else {
+      append_json_string(out, *row[i]);
+    }
+  }
+  out += "}}";
+}
+
+Verdict validate_flight_message(std::string_view value) {
+  if (value.empty()) return {std::nullopt, "empty message"};
+  json message;
+  try {
+    message = json::parse(value);
+  } catch (const json::parse_error& e) {
+    std::string what = e.what();
+    if (const auto at = what.find("] "); at != std::string::npos) what = what.substr(at + 2);
+    return {std::nullopt, "invalid JSON: " + what};
+  }
+  try {
+    if (!message.is_object()) throw Rejected{fmt::format("message must be a JSON object (got {})", type_name(message))};
+    const auto schema = message.find("schema");
+    if (schema == message.end()) throw Rejected{"missing field schema"};
+    if (!schema->is_string() || schema->get_ref<const std::string&>() != kSchemaVersion) {
+      throw Rejected{fmt::format("unsupported schema version {} (expected \"{}\")", shown(schema->dump()), kSchemaVersion)};
+    }
+    const auto data = message.find("data");
+    if (data == message.end()) throw Rejected{"missing field data"};
+    if (!data->is_object()) throw Rejected{fmt::format("data must be a JSON object (got {})", type_name(*data))};
+    return {check_flight(*data), {}};
+  } catch (const Rejected& rejected) {
+    return {std::nullopt, rejected.reason};
+  }
+}
+
+void append_upload_copy_row(std::string& out, const UploadRow& row) {
+  out += std::to_string(row.flight_id);
+  for (const std::string* text : {&row.airline, &row.flight_number, &row.origin, &row.destination,
+                                  &row.departure_time, &row.arrival_time}) {
+    out += '\t';
+    append_copy_text(out, *text);
+  }
+  out += '\t';
+  out += std::to_string(row.duration_minutes);
+  out += '\t';
+  append_copy_text(out, row.aircraft_type);
+  out += '\t';
+  append_copy_text(out, row.status);
+  out += '\n';
+}
+
+std::string dead_letter_value(std::string_view reason, std::string_view topic, int32_t partition, int64_t offset,
+                              std::optional<std::string_view> key, std::string_view value) {
+  json original = {{"topic", topic}, {"partition", partition}, {"offset", offset}};
+  original["key"] = key ? json(std::string(*key)) : json(nullptr);
+  json envelope = {{"reason", reason}, {"original", original}};
+  try {
+    envelope["original"]["value"] = std::string(value);
+    return envelope.dump();
+  } catch (const json::type_error&) {
+    // Not UTF-8: JSON cannot carry it as text.
+    envelope["original"].erase("value");
+    envelope["original"]["value_base64"] = base64(value);
+    if (key) {
+      try {
+        (void)json(std::string(*key)).dump();
+      } catch (const json::type_error&) {
+        envelope["original"]["key"] = nullptr;
+        envelope["original"]["key_base64"] = base64(*key);
+      }
+    }
+    return envelope.dump();
+  }
+}
+
+std::optional<int64_t> parse_zoned_timestamp(std::string_view text) {
+  int year, month, day, hour, minute, second;
+  if (text.size() < 20 || !digits(text, 0, 4, year) || text[4] != '-' || !digits(text, 5, 2, month) ||
+      text[7] != '-' || !digits(text, 8, 2, day) || (text[10] != 'T' && text[10] != ' ') ||
+      !digits(text, 11, 2, hour) || text[13] != ':' || !digits(text, 14, 2, minute) || text[16] != ':' ||
+      !digits(text, 17, 2, second)) {
+    return std::nullopt;
+  }
+  const auto date = parse_iso_date(text.substr(0, 10));
+  if (!date || year < 1 || hour > 23 || minute > 59 || second > 59) return std::nullopt;
+  std::size_t at = 19;
+  int64_t micros = 0;
+  if (at < text.size() && text[at] == '.') {
+    std::size_t n = 0;
+    for (++at; at < text.size() && text[at] >= '0' && text[at] <= '9'; ++at, ++n) {
+      if (n < 6) micros = micros * 10 + (text[at] - '0');
+    }
+    if (n == 0) return std::nullopt;
+    for (; n < 6; ++n) micros *= 10;
+  }
+  if (at >= text.size()) return std::nullopt;  // a zone is required
+  int offset_minutes = 0;
+  if (text[at] == 'Z' || text[at] == 'z') {
+    ++at;
+  } else if (text[at] == '+' || text[at] == '-') {
+    const int sign = text[at] == '-' ? -1 : 1;
+    int oh = 0, om = 0;
+    if (!digits(text, at + 1, 2, oh)) return std::nullopt;
+    at += 3;
+    if (at < text.size()) {
+      if (text[at] == ':') ++at;
+      if (!digits(text, at, 2, om)) return std::nullopt;
+      at += 2;
+    }
+    if (oh > 18 || om > 59) return std::nullopt;
+    offset_minutes = sign * (oh * 60 + om);
+  } else {
+    return std::nullopt;
+  }
+  if (at != text.size()) return std::nullopt;
+  const int64_t seconds = int64_t{*date} * 86'400 + hour * 3'600 + minute * 60 + second - offset_minutes * 60;
+  return seconds * 1'000'000 + micros;
+}
+
+std::string iso_from_pg_timestamp(std::string_view text) {
+  std::string out(text);
+  if (out.size() > 10 && out[10] == ' ') out[10] = 'T';
+  const auto sign = out.find_last_of("+-");
+  if (sign != std::string::npos && sign > 10 && out.size() - sign == 3) out += ":00";
+  return out;
+}
+
+}  // namespace datalab::kafka_pipeline

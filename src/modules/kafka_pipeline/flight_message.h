@@ -1,0 +1,78 @@
+#pragma once
+// The flight.v1 message: `{"schema": "flight.v1", "data": {...}}` keyed by flight id.
+// Encoding (PostgreSQL text values -> JSON), validation (JSON -> a row for flights_upload,
+// or the reason it is rejected) and the dead-letter envelope. No I/O here.
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace datalab::kafka_pipeline {
+
+inline constexpr std::string_view kSchemaVersion = "flight.v1";
+
+enum class FlightField { Integer, Text, Airport, Timestamp };
+struct FlightColumn {
+  std::string_view name;
+  FlightField kind;
+  int max_length;  // text columns: VARCHAR(n); 0 otherwise
+};
+// Every column of kafka_pipeline.flights in table order; the first ten are flights_upload's.
+inline constexpr std::array<FlightColumn, 16> kFlightColumns{{
+    {"flight_id", FlightField::Integer, 0},
+    {"airline", FlightField::Text, 100},
+    {"flight_number", FlightField::Text, 20},
+    {"origin", FlightField::Airport, 3},
+    {"destination", FlightField::Airport, 3},
+    {"departure_time", FlightField::Timestamp, 0},
+    {"arrival_time", FlightField::Timestamp, 0},
+    {"duration_minutes", FlightField::Integer, 0},
+    {"aircraft_type", FlightField::Text, 50},
+    {"status", FlightField::Text, 20},
+    {"economy_seats", FlightField::Integer, 0},
+    {"business_seats", FlightField::Integer, 0},
+    {"first_class_seats", FlightField::Integer, 0},
+    {"booked_economy", FlightField::Integer, 0},
+    {"booked_business", FlightField::Integer, 0},
+    {"booked_first_class", FlightField::Integer, 0},
+}};
+inline constexpr std::size_t kUploadColumns = 10;
+
+// One row of PostgreSQL text output (NULL = nullopt), columns as kFlightColumns.
+using FlightTextRow = std::array<std::optional<std::string_view>, kFlightColumns.size()>;
+
+// Appends the JSON message for a row; timestamps become ISO 8601 with their offset.
+void append_flight_message(std::string& out, const FlightTextRow& row);
+
+// A validated message, reduced to the flights_upload columns.
+struct UploadRow {
+  int64_t flight_id = 0;
+  std::string airline, flight_number, origin, destination, departure_time, arrival_time;
+  int32_t duration_minutes = 0;
+  std::string aircraft_type, status;
+};
+
+struct Verdict {
+  std::optional<UploadRow> row;  // set when accepted
+  std::string reason;            // why it was rejected otherwise
+};
+
+// Checks schema version, JSON shape, field types and value ranges.
+Verdict validate_flight_message(std::string_view value);
+
+// Appends the row in COPY text format (tab-separated, newline-terminated).
+void append_upload_copy_row(std::string& out, const UploadRow& row);
+
+// The dead-letter value: the reason and the original message (value, key, topic,
+// partition, offset). A value that is not UTF-8 is kept as base64 (`value_base64`).
+std::string dead_letter_value(std::string_view reason, std::string_view topic, int32_t partition, int64_t offset,
+                              std::optional<std::string_view> key, std::string_view value);
+
+// ISO 8601 date-time with a zone offset ("2024-01-15T08:00:00+00:00", "...Z", fractions
+// allowed) -> microseconds since the epoch; nullopt when malformed or without a zone.
+std::optional<int64_t> parse_zoned_timestamp(std::string_view text);
+// PostgreSQL timestamptz text ("2024-01-15 08:00:00+00") -> ISO 8601 ("2024-01-15T08:00:00+00:00").
+std::string iso_from_pg_timestamp(std::string_view text);
+
+}  // namespace datalab::kafka_pipeline

@@ -1,0 +1,21 @@
+#include "modules/kafka_pipeline/stop_signal.h"
+
+#include <csignal>
+
+namespace datalab::kafka_pipeline {
+
+namespace {
+std::atomic<bool> stop_requested{false};
+extern "C" void request_stop(int) { stop_requested.store(true); }
+}  // namespace
+
+const std::atomic<bool>& stop_on_signals() {
+  struct sigaction action {};
+  action.sa_handler = request_stop;
+  sigemptyset(&action.sa_mask);
+  sigaction(SIGINT, &action, nullptr);
+  sigaction(SIGTERM, &action, nullptr);
+  return stop_requested;
+}
+
+}  // namespace datalab::kafka_pipeline

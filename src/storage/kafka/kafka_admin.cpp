@@ -1,0 +1,125 @@
+#include "storage/kafka/kafka_admin.h"
+
+#include <librdkafka/rdkafka.h>
+
+#include <fmt/format.h>
+
+#include "core/error.h"
+
+namespace datalab {
+
+namespace {
+
+constexpr int kAdminTimeoutMs = 15'000;
+
+template <typename T, void (*Destroy)(T*)>
+struct Deleter {
+  void operator()(T* p) const { if (p) Destroy(p); }
+};
+using Queue = std::unique_ptr<rd_kafka_queue_t, Deleter<rd_kafka_queue_t, rd_kafka_queue_destroy>>;
+using Event = std::unique_ptr<rd_kafka_event_t, Deleter<rd_kafka_event_t, rd_kafka_event_destroy>>;
+using NewTopic = std::unique_ptr<rd_kafka_NewTopic_t, Deleter<rd_kafka_NewTopic_t, rd_kafka_NewTopic_destroy>>;
+using AdminOptions =
+    std::unique_ptr<rd_kafka_AdminOptions_t, Deleter<rd_kafka_AdminOptions_t, rd_kafka_AdminOptions_destroy>>;
+
+void destroy_metadata(const rd_kafka_metadata_t* m) { rd_kafka_metadata_destroy(m); }
+
+}  // namespace
+
+KafkaAdmin::KafkaAdmin(const KafkaSettings& settings) : settings_(settings) {
+  char errstr[512];
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  if (rd_kafka_conf_set(conf, "bootstrap.servers", settings.bootstrap_servers.c_str(), errstr, sizeof errstr) !=
+      RD_KAFKA_CONF_OK) {
+    rd_kafka_conf_destroy(conf);
+    throw ConfigError(fmt::format("BOOTSTRAP_SERVER '{}': {}", settings.bootstrap_servers, errstr));
+  }
+  rd_kafka_conf_set(conf, "log_level", "3", errstr, sizeof errstr);  // errors only: no reconnect chatter
+  handle_ = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr);
+  if (!handle_) {
+    rd_kafka_conf_destroy(conf);
+    throw ServiceError(fmt::format("cannot create a Kafka client: {}", errstr));
+  }
+}
+
+KafkaAdmin::~KafkaAdmin() {
+  if (handle_) rd_kafka_destroy(handle_);
+}
+
+bool KafkaAdmin::ensure_topic(const TopicSpec& spec) {
+  char errstr[512];
+  NewTopic topic(rd_kafka_NewTopic_new(spec.name.c_str(), spec.partitions, spec.replication_factor, errstr,
+                                       sizeof errstr));
+  if (!topic) throw ConfigError(fmt::format("topic {}: {}", spec.name, errstr));
+  for (const auto& [key, value] : spec.configs) {
+    if (rd_kafka_NewTopic_set_config(topic.get(), key.c_str(), value.c_str()) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      throw ConfigError(fmt::format("topic {}: bad config {}={}", spec.name, key, value));
+    }
+  }
+  AdminOptions options(rd_kafka_AdminOptions_new(handle_, RD_KAFKA_ADMIN_OP_CREATETOPICS));
+  rd_kafka_AdminOptions_set_operation_timeout(options.get(), kAdminTimeoutMs, errstr, sizeof errstr);
+  rd_kafka_AdminOptions_set_request_timeout(options.get(), kAdminTimeoutMs, errstr, sizeof errstr);
+  Queue queue(rd_kafka_queue_new(handle_));
+  rd_kafka_NewTopic_t* topics[] = {topic.get()};
+  rd_kafka_CreateTopics(handle_, topics, 1, options.get(), queue.get());
+
+  Event event(rd_kafka_queue_poll(queue.get(), kAdminTimeoutMs + 5'000));
+  if (!event) {
+    throw ServiceError(fmt::format("Kafka at {} did not answer the request to create topic {}",
+                                   settings_.bootstrap_servers, spec.name));
+  }
+  if (rd_kafka_event_error(event.get())) {
+    throw ServiceError(fmt::format("creating topic {} on Kafka at {} failed: {}", spec.name,
+                                   settings_.bootstrap_servers, rd_kafka_event_error_string(event.get())));
+  }
+  size_t count = 0;
+  const rd_kafka_topic_result_t** results =
+      rd_kafka_CreateTopics_result_topics(rd_kafka_event_CreateTopics_result(event.get()), &count);
+  for (size_t i = 0; i < count; ++i) {
+    const auto err = rd_kafka_topic_result_error(results[i]);
+    if (err == RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS) return false;
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      const char* message = rd_kafka_topic_result_error_string(results[i]);
+      throw ServiceError(fmt::format("creating topic {} failed: {}", spec.name,
+                                     message ? message : rd_kafka_err2str(err)));
+    }
+  }
+  return true;
+}
+
+int KafkaAdmin::partition_count(const std::string& name) {
+  rd_kafka_topic_t* topic = rd_kafka_topic_new(handle_, name.c_str(), nullptr);
+  const rd_kafka_metadata_t* metadata = nullptr;
+  const auto err = rd_kafka_metadata(handle_, 0, topic, &metadata, kAdminTimeoutMs);
+  rd_kafka_topic_destroy(topic);
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    throw ServiceError(fmt::format("Kafka at {}: no metadata for topic {}: {}", settings_.bootstrap_servers, name,
+                                   rd_kafka_err2str(err)));
+  }
+  std::unique_ptr<const rd_kafka_metadata_t, decltype(&destroy_metadata)> owned(metadata, &destroy_metadata);
+  for (int i = 0; i < metadata->topic_cnt; ++i) {
+    const auto& t = metadata->topics[i];
+    if (name != t.topic) continue;
+    if (t.err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      throw ServiceError(fmt::format("Kafka topic {}: {}", name, rd_kafka_err2str(t.err)));
+    }
+    return t.partition_cnt;
+  }
+  throw ServiceError(fmt::format("Kafka topic {} does not exist", name));
+}
+
+std::vector<int64_t> KafkaAdmin::high_watermarks(const std::string& topic) {
+  const int partitions = partition_count(topic);
+  std::vector<int64_t> highs(static_cast<std::size_t>(partitions), 0);
+  for (int p = 0; p < partitions; ++p) {
+    int64_t low = 0, high = 0;
+    const auto err = rd_kafka_query_watermark_offsets(handle_, topic.c_str(), p, &low, &high, kAdminTimeoutMs);
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      throw ServiceError(fmt::format("Kafka: cannot read the offsets of {} [{}]: {}", topic, p, rd_kafka_err2str(err)));
+    }
+    highs[static_cast<std::size_t>(p)] = high;
+  }
+  return highs;
+}
+
+}  // namespace datalab

@@ -1,0 +1,79 @@
+#include "storage/postgres/postgres_text_copy.h"
+
+#include <fmt/format.h>
+
+#include "core/error.h"
+
+namespace datalab {
+
+namespace {
+constexpr std::size_t kSendBytes = 1 << 20;
+
+std::string statement_head(const std::string& statement) {
+  return statement.size() > 80 ? statement.substr(0, 77) + "..." : statement;
+}
+}  // namespace
+
+PostgresTextCopy::PostgresTextCopy(PgConnection& connection, std::string copy_statement)
+    : connection_(connection), statement_(std::move(copy_statement)) {
+  connection_.exec(statement_);
+  open_ = true;
+  buffer_.reserve(kSendBytes + 4096);
+}
+
+PostgresTextCopy::~PostgresTextCopy() {
+  if (open_) {
+    // Abandoned (an exception is on its way): abort the COPY so the connection stays usable.
+    PQputCopyEnd(connection_.raw(), "datalab: copy abandoned");
+    while (PGresult* result = PQgetResult(connection_.raw())) PQclear(result);
+  }
+}
+
+void PostgresTextCopy::send() {
+  if (buffer_.empty()) return;
+  if (PQputCopyData(connection_.raw(), buffer_.data(), static_cast<int>(buffer_.size())) != 1) {
+    throw ServiceError(fmt::format("`{}` failed: {}", statement_head(statement_), PQerrorMessage(connection_.raw())));
+  }
+  buffer_.clear();
+}
+
+void PostgresTextCopy::write(std::string_view data) {
+  buffer_.append(data);
+  if (buffer_.size() >= kSendBytes) send();
+}
+
+long long PostgresTextCopy::finish() {
+  send();
+  open_ = false;
+  if (PQputCopyEnd(connection_.raw(), nullptr) != 1) {
+    throw ServiceError(fmt::format("`{}` failed: {}", statement_head(statement_), PQerrorMessage(connection_.raw())));
+  }
+  PgResult result(PQgetResult(connection_.raw()));
+  std::string error;
+  if (PQresultStatus(result.get()) != PGRES_COMMAND_OK) {
+    error = PQresultErrorMessage(result.get());
+    const char* state = PQresultErrorField(result.get(), PG_DIAG_SQLSTATE);
+    sqlstate_ = state ? state : "";
+  }
+  const long long rows = error.empty() ? result.affected() : 0;
+  while (PGresult* extra = PQgetResult(connection_.raw())) PQclear(extra);
+  if (!error.empty()) {
+    while (!error.empty() && (error.back() == '\n' || error.back() == ' ')) error.pop_back();
+    throw ServiceError(fmt::format("`{}` failed: {}", statement_head(statement_), error));
+  }
+  return rows;
+}
+
+void append_copy_text(std::string& out, std::string_view value) {
+  for (const char c : value) {
+    switch (c) {
+      case '\\': out += "\\\\"; break;
+      case '\t': out += "\\t"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      default: out += c;
+    }
+  }
+}
+
+}  // namespace datalab

@@ -1,0 +1,35 @@
+#pragma once
+// COPY ... FROM STDIN in a text format (text or csv) that the server parses: for CSV files
+// and for rows whose values are already text (timestamps with zones, JSON fields).
+#include <string>
+#include <string_view>
+
+#include "storage/postgres/postgres_connection.h"
+
+namespace datalab {
+
+class PostgresTextCopy {
+ public:
+  // `copy_statement` is the full "COPY ... FROM STDIN ..." statement.
+  PostgresTextCopy(PgConnection& connection, std::string copy_statement);
+  ~PostgresTextCopy();
+  PostgresTextCopy(const PostgresTextCopy&) = delete;
+  PostgresTextCopy& operator=(const PostgresTextCopy&) = delete;
+
+  void write(std::string_view data);
+  // Ends the COPY; returns the rows the server stored. Throws ServiceError when the server
+  // refused the data; sqlstate() then tells why (e.g. "23505", a unique violation).
+  long long finish();
+  const std::string& sqlstate() const { return sqlstate_; }
+
+ private:
+  void send();
+  PgConnection& connection_;
+  std::string statement_, buffer_, sqlstate_;
+  bool open_ = false;
+};
+
+// Appends a value escaped for COPY's text format (backslash, tab, newline, carriage return).
+void append_copy_text(std::string& out, std::string_view value);
+
+}  // namespace datalab

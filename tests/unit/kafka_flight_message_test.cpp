@@ -1,0 +1,167 @@
+// The flight.v1 message without a broker: encoding, every validation rule and its reason,
+// the dead-letter envelope, and the generator the module fills flights with.
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "datagen/flight_generator.h"
+#include "modules/kafka_pipeline/bad_messages.h"
+#include "modules/kafka_pipeline/flight_message.h"
+
+using namespace datalab;
+using namespace datalab::kafka_pipeline;
+using nlohmann::json;
+
+namespace {
+
+FlightTextRow reference_row() {
+  // The first row of the original's flights.csv, as PostgreSQL prints it.
+  static const std::array<std::string, 16> text{"0", "Delta", "DL101", "ATL", "JFK", "2024-01-15 08:00:00+00",
+                                                "2024-01-15 10:30:00+00", "150", "B737-800", "On Time",
+                                                "150", "20", "10", "120", "15", "8"};
+  FlightTextRow row;
+  for (std::size_t i = 0; i < text.size(); ++i) row[i] = text[i];
+  return row;
+}
+
+std::string encoded(const FlightTextRow& row) {
+  std::string out;
+  append_flight_message(out, row);
+  return out;
+}
+
+std::string with(const std::string& field, const json& value) {
+  auto message = json::parse(encoded(reference_row()));
+  message["data"][field] = value;
+  return message.dump();
+}
+
+std::string reason_for(const std::string& value) {
+  const auto verdict = validate_flight_message(value);
+  EXPECT_FALSE(verdict.row) << value;
+  return verdict.reason;
+}
+
+}  // namespace
+
+TEST(KafkaFlightMessage, EncodesSchemaVersionDataAndIsoTimes) {
+  const auto message = json::parse(encoded(reference_row()));
+  EXPECT_EQ(message["schema"], "flight.v1");
+  EXPECT_EQ(message["data"]["flight_id"], 0);
+  EXPECT_EQ(message["data"]["flight_number"], "DL101");
+  EXPECT_EQ(message["data"]["departure_time"], "2024-01-15T08:00:00+00:00");
+  EXPECT_EQ(message["data"]["booked_first_class"], 8);
+  EXPECT_EQ(message["data"].size(), 16u);
+}
+
+TEST(KafkaFlightMessage, EscapesTextAndKeepsNullsAsNull) {
+  auto row = reference_row();
+  const std::string airline = "Quote \" back\\slash\ttab";
+  row[1] = airline;
+  row[8] = std::nullopt;
+  const auto message = json::parse(encoded(row));
+  EXPECT_EQ(message["data"]["airline"], airline);
+  EXPECT_TRUE(message["data"]["aircraft_type"].is_null());
+  EXPECT_EQ(reason_for(encoded(row)), "data.aircraft_type must be a string (got null)");
+}
+
+TEST(KafkaFlightValidation, AcceptsAGoodMessageAndKeepsTheUploadColumns) {
+  const auto verdict = validate_flight_message(encoded(reference_row()));
+  ASSERT_TRUE(verdict.row) << verdict.reason;
+  EXPECT_EQ(verdict.row->flight_id, 0);
+  EXPECT_EQ(verdict.row->origin, "ATL");
+  EXPECT_EQ(verdict.row->arrival_time, "2024-01-15T10:30:00+00:00");
+  EXPECT_EQ(verdict.row->duration_minutes, 150);
+  std::string copy;
+  append_upload_copy_row(copy, *verdict.row);
+  EXPECT_EQ(copy, "0\tDelta\tDL101\tATL\tJFK\t2024-01-15T08:00:00+00:00\t2024-01-15T10:30:00+00:00\t150\tB737-800\tOn Time\n");
+}
+
+TEST(KafkaFlightValidation, RejectsEachKindWithItsReason) {
+  EXPECT_EQ(reason_for(""), "empty message");
+  EXPECT_TRUE(reason_for("{\"schema\":").starts_with("invalid JSON: "));
+  EXPECT_EQ(reason_for("[1,2]"), "message must be a JSON object (got array)");
+  EXPECT_EQ(reason_for(R"({"data":{}})"), "missing field schema");
+  EXPECT_EQ(reason_for(R"({"schema":"flight.v2","data":{}})"), R"(unsupported schema version "flight.v2" (expected "flight.v1"))");
+  EXPECT_EQ(reason_for(R"({"schema":"flight.v1"})"), "missing field data");
+  EXPECT_EQ(reason_for(R"({"schema":"flight.v1","data":[]})"), "data must be a JSON object (got array)");
+  auto missing = json::parse(encoded(reference_row()));
+  missing["data"].erase("status");
+  EXPECT_EQ(reason_for(missing.dump()), "missing field data.status");
+  EXPECT_EQ(reason_for(with("flight_id", "7")), "data.flight_id must be an integer (got string)");
+  EXPECT_EQ(reason_for(with("duration_minutes", 1.5)), "data.duration_minutes must be an integer (got number)");
+  EXPECT_EQ(reason_for(with("economy_seats", true)), "data.economy_seats must be an integer (got boolean)");
+  EXPECT_EQ(reason_for(with("airline", 42)), "data.airline must be a string (got integer)");
+  EXPECT_EQ(reason_for(with("origin", "atl")), "data.origin must be a three-letter IATA code (got 'atl')");
+  EXPECT_EQ(reason_for(with("destination", "JFKX")), "data.destination must be a three-letter IATA code (got 'JFKX')");
+  EXPECT_EQ(reason_for(with("destination", "ATL")), "data.origin and data.destination are the same airport");
+  EXPECT_EQ(reason_for(with("arrival_time", "2024-01-15T08:00:00+00:00")),
+            "data.arrival_time must be after data.departure_time");
+  EXPECT_EQ(reason_for(with("departure_time", "2024-01-15 08:00:00")),
+            "data.departure_time must be an ISO 8601 time with a zone (got '2024-01-15 08:00:00')");
+  EXPECT_EQ(reason_for(with("departure_time", "2024-02-30T08:00:00Z")),
+            "data.departure_time must be an ISO 8601 time with a zone (got '2024-02-30T08:00:00Z')");
+  EXPECT_EQ(reason_for(with("business_seats", -1)), "data.business_seats must not be negative (got -1)");
+  EXPECT_EQ(reason_for(with("booked_first_class", 11)), "data.booked_first_class (11) exceeds data.first_class_seats (10)");
+  EXPECT_EQ(reason_for(with("duration_minutes", 3'000'000'000LL)), "data.duration_minutes is too large (got 3000000000)");
+  EXPECT_EQ(reason_for(with("status", std::string(21, 'x'))), "data.status is longer than 20 characters");
+  EXPECT_EQ(reason_for(with("status", "  ")), "data.status is empty");
+}
+
+TEST(KafkaFlightValidation, ZonesAreAppliedBeforeComparingTimes) {
+  // 10:00+02:00 is 08:00 UTC: before an arrival at 09:00 UTC.
+  auto message = json::parse(encoded(reference_row()));
+  message["data"]["departure_time"] = "2024-01-15T10:00:00+02:00";
+  message["data"]["arrival_time"] = "2024-01-15T09:00:00Z";
+  EXPECT_TRUE(validate_flight_message(message.dump()).row);
+  EXPECT_EQ(parse_zoned_timestamp("1970-01-01T00:00:01.5Z"), 1'500'000);
+  EXPECT_EQ(parse_zoned_timestamp("1970-01-01T01:00:00+0100"), 0);
+  EXPECT_FALSE(parse_zoned_timestamp("1970-01-01T00:00:00+1"));
+  EXPECT_EQ(iso_from_pg_timestamp("2024-01-15 08:00:00.25+05:30"), "2024-01-15T08:00:00.25+05:30");
+}
+
+TEST(KafkaFlightValidation, EveryInjectedBadMessageIsRejectedWithItsReason) {
+  for (const auto& bad : injected_bad_messages()) {
+    const auto reason = reason_for(bad.value);
+    EXPECT_NE(reason.find(bad.reason), std::string::npos) << bad.kind << ": " << reason;
+  }
+}
+
+TEST(KafkaDeadLetter, CarriesReasonAndTheOriginalMessage) {
+  const auto letter = json::parse(dead_letter_value("missing field data", "it-one", 2, 41, "7", R"({"schema":"flight.v1"})"));
+  EXPECT_EQ(letter["reason"], "missing field data");
+  EXPECT_EQ(letter["original"]["topic"], "it-one");
+  EXPECT_EQ(letter["original"]["partition"], 2);
+  EXPECT_EQ(letter["original"]["offset"], 41);
+  EXPECT_EQ(letter["original"]["key"], "7");
+  EXPECT_EQ(letter["original"]["value"], R"({"schema":"flight.v1"})");
+  const auto binary = json::parse(dead_letter_value("invalid JSON", "it-one", 0, 1, std::nullopt, "\xff\xfe"));
+  EXPECT_TRUE(binary["original"]["key"].is_null());
+  EXPECT_EQ(binary["original"]["value_base64"], "//4=");
+  EXPECT_FALSE(binary["original"].contains("value"));
+}
+
+TEST(KafkaFlightGenerator, IsDeterministicAndValid) {
+  const FlightGenerator generator(42);
+  const auto a = generator.batch(100, 50);
+  const auto b = generator.batch(100, 50);
+  ASSERT_EQ(a->num_rows(), 50);
+  EXPECT_TRUE(a->Equals(*b));
+  EXPECT_FALSE(a->Equals(*FlightGenerator(7).batch(100, 50)));
+  EXPECT_TRUE(a->schema()->Equals(*FlightGenerator::schema()));
+  const auto ids = std::static_pointer_cast<arrow::Int64Array>(a->column(0));
+  const auto origin = std::static_pointer_cast<arrow::StringArray>(a->column(3));
+  const auto destination = std::static_pointer_cast<arrow::StringArray>(a->column(4));
+  const auto departure = std::static_pointer_cast<arrow::TimestampArray>(a->column(5));
+  const auto arrival = std::static_pointer_cast<arrow::TimestampArray>(a->column(6));
+  for (int64_t i = 0; i < a->num_rows(); ++i) {
+    EXPECT_EQ(ids->Value(i), 100 + i);
+    EXPECT_NE(origin->GetString(i), destination->GetString(i));
+    EXPECT_GT(arrival->Value(i), departure->Value(i));
+    for (int seats = 10; seats < 13; ++seats) {
+      const auto capacity = std::static_pointer_cast<arrow::Int32Array>(a->column(seats))->Value(i);
+      const auto booked = std::static_pointer_cast<arrow::Int32Array>(a->column(seats + 3))->Value(i);
+      EXPECT_LE(booked, capacity);
+      EXPECT_GE(booked, 0);
+    }
+  }
+}
