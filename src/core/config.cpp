@@ -34,6 +34,8 @@ const std::vector<std::pair<std::string, std::string>> kDefaults = {
     {"S3_NAMESPACE", "main"},
     {"S3_TABLE", "products"},
     {"SPARK_BUCKET", "spark-bucket"},
+    // Without S3_ENDPOINT the object store is this local directory (same layout: <dir>/<bucket>/<key>).
+    {"S3_LOCAL_DIR", ".state/objectstore"},
     {"BOOTSTRAP_SERVER", "127.0.0.1:9092"},
     {"SPARK_MASTER_URL", ""},
     {"SPARK_CONNECT_URL", ""},

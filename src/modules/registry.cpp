@@ -2,6 +2,7 @@
 #include "modules/kafka_pipeline/kafka_pipeline_module.h"
 #include "modules/library/library_module.h"
 #include "modules/module.h"
+#include "modules/s3_upload/s3_upload_module.h"
 #include "modules/partition/partition_module.h"
 #include "modules/star/star_module.h"
 
@@ -14,6 +15,7 @@ std::vector<std::unique_ptr<Module>> make_modules() {
   modules.push_back(std::make_unique<data_vault::DataVaultModule>());
   modules.push_back(std::make_unique<partition::PartitionModule>());
   modules.push_back(std::make_unique<kafka_pipeline::KafkaPipelineModule>());
+  modules.push_back(std::make_unique<s3_upload::S3UploadModule>());
   return modules;
 }
 

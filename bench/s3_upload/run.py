@@ -1,0 +1,74 @@
+"""s3_upload export benchmark: PostgreSQL products -> Parquet on the S3 server, datalab
+against the original project's approach (ADBC PostgreSQL driver -> pyarrow -> Parquet -> S3,
+in Python), side by side in one run, at each table size. Prints a Markdown table for
+BENCHMARKS.md (seconds, rows/s, peak memory from /usr/bin/time -v, throughput ratio).
+
+    services/ctl start postgres seaweedfs
+    ~/.cache/datalab/venv/bin/python bench/s3_upload/run.py [--rows 1000000,10000000]
+"""
+import argparse
+import os
+import re
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+HERE = os.path.dirname(os.path.abspath(__file__))
+BUCKET = "bench-s3-upload"
+
+
+def env():
+    e = dict(os.environ)
+    if not e.get("S3_ENDPOINT"):
+        path = os.path.join(ROOT, ".state", "seaweedfs", "s3.env")
+        if not os.path.exists(path):
+            sys.exit("no S3 server: run services/ctl start seaweedfs")
+        for line in open(path):
+            if line.startswith("export "):
+                k, _, v = line[7:].strip().partition("=")
+                e[k] = v
+    e["S3_BUCKET"] = BUCKET
+    return e
+
+
+def timed(cmd):
+    """Runs cmd under GNU time; returns (wall seconds, peak RSS MiB, stdout)."""
+    start = time.perf_counter()
+    r = subprocess.run(["/usr/bin/time", "-v"] + cmd, capture_output=True, text=True, env=env())
+    wall = time.perf_counter() - start
+    if r.returncode != 0:
+        sys.exit(f"{' '.join(cmd)} failed:\n{r.stderr[-2000:]}")
+    rss_kb = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", r.stderr).group(1))
+    return wall, rss_kb / 1024, r.stdout
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--rows", default="1000000,10000000", help="comma-separated table sizes")
+    p.add_argument("--datalab", default=os.path.join(ROOT, "build", "release", "datalab"))
+    a = p.parse_args()
+    lines = ["| products | approach | seconds | rows/s | peak memory | throughput vs original |",
+             "| ---: | --- | ---: | ---: | ---: | ---: |"]
+    for n in [int(x) for x in a.rows.split(",")]:
+        # Generate the table once (not timed), then time the export alone.
+        subprocess.run([a.datalab, "run", "s3_upload", "--products", str(n), "--orders", "0", "--no-iceberg",
+                        "--results", ""], check=True, capture_output=True, env=env())
+        dl_wall, dl_rss, _ = timed([a.datalab, "--format", "json", "run", "s3_upload", "--no-generate",
+                                    "--no-iceberg", "--results", ""])
+        base_wall, base_rss, out = timed([sys.executable, os.path.join(HERE, "adbc_baseline.py"), BUCKET,
+                                          "products_baseline.parquet"])
+        rows = int(re.search(r"rows=(\d+)", out).group(1))
+        assert rows == n, f"baseline exported {rows} rows, expected {n}"
+        price_type = re.search(r"price_type=(\S+)", out).group(1)
+        ratio = base_wall / dl_wall
+        lines.append(f"| {n:,} | datalab (COPY binary → Arrow batches → Parquet, streamed to S3) | {dl_wall:.2f} | "
+                     f"{n / dl_wall:,.0f} | {dl_rss:.0f} MiB | {ratio:.2f}× |")
+        lines.append(f"| {n:,} | original: ADBC fetch_arrow_table → pyarrow write_table to S3 (price: {price_type}) | "
+                     f"{base_wall:.2f} | {n / base_wall:,.0f} | {base_rss:.0f} MiB | 1.00× |")
+        print(lines[-2] + "\n" + lines[-1], file=sys.stderr, flush=True)
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,65 @@
+#pragma once
+// Writes to an Iceberg table (format v2, unpartitioned, Parquet data files) on an object
+// store, registered in a SqlCatalog. Per commit: one manifest (Avro) listing the new data
+// files, a manifest list (Avro) with the snapshot's manifests, and a new metadata JSON;
+// then the catalog pointer is swapped with compare-and-swap. A lost race is retried on top
+// of the winner's metadata; files of a commit that never became visible are deleted.
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <arrow/type.h>
+#include <nlohmann/json.hpp>
+
+#include "storage/iceberg/sql_catalog.h"
+#include "storage/objectstore/object_store.h"
+
+namespace datalab::iceberg {
+
+enum class WriteMode { Append, Overwrite };
+
+struct DataFile {
+  std::string key;  // object key in the store
+  int64_t record_count = 0;
+  int64_t size = 0;
+};
+
+struct CommitResult {
+  bool created_table = false;
+  int64_t snapshot_id = 0;
+  int64_t sequence_number = 0;
+  int snapshot_count = 0;
+  int64_t total_records = 0;
+  int attempts = 1;
+  std::string metadata_location, previous_metadata_location, manifest_list, manifest;
+};
+
+// Iceberg type name of an Arrow type ("long", "decimal(13, 2)", "timestamp", ...).
+std::string iceberg_type_name(const arrow::DataType& type);
+// The Iceberg schema JSON for an Arrow schema (field ids 1..n, optional fields).
+nlohmann::json iceberg_schema_json(const arrow::Schema& schema, int schema_id = 0);
+// The Arrow schema with each field's Iceberg id as Parquet field_id metadata.
+std::shared_ptr<arrow::Schema> with_field_ids(const arrow::Schema& schema);
+
+class IcebergTable {
+ public:
+  // location_key: the table folder in the store, e.g. "iceberg_warehouse/main/products".
+  IcebergTable(ObjectStore& store, SqlCatalog& catalog, std::string ns, std::string name, std::string location_key);
+
+  std::string identifier() const { return ns_ + "." + name_; }
+  // Checks that an existing table has the same columns (names and types); throws otherwise.
+  void check_schema(const arrow::Schema& schema);
+  // A fresh key for a data file under <location>/data/.
+  std::string new_data_file_key() const;
+  // Commits the data files as a new snapshot (append, or overwrite replacing every file).
+  CommitResult commit(const arrow::Schema& schema, const std::vector<DataFile>& files, WriteMode mode);
+
+ private:
+  nlohmann::json read_metadata(const std::string& location);
+  ObjectStore& store_;
+  SqlCatalog& catalog_;
+  std::string ns_, name_, location_key_;
+};
+
+}  // namespace datalab::iceberg

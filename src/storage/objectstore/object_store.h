@@ -1,0 +1,88 @@
+#pragma once
+// One bucket of an object store behind Arrow's filesystem interface: S3 (custom endpoint,
+// path-style addressing) when S3_ENDPOINT is set, otherwise a local directory with the same
+// layout (<S3_LOCAL_DIR>/<bucket>/<key>), so every caller runs the same code path.
+// Errors are ServiceError with a hint (wrong credentials, missing bucket, unreachable
+// endpoint) and never contain the secret key.
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <arrow/filesystem/filesystem.h>
+#include <arrow/io/interfaces.h>
+#include <arrow/table.h>
+
+#include "core/config.h"
+
+namespace datalab {
+
+struct ObjectStoreSettings {
+  std::string endpoint;    // http(s)://host:port; empty: local directory
+  std::string access_key;  // AWS_ACCESS_KEY_ID
+  std::string secret_key;  // AWS_SECRET_ACCESS_KEY (never printed)
+  std::string region = "us-east-1";
+  std::string local_root = ".state/objectstore";  // S3_LOCAL_DIR, used without an endpoint
+  double connect_timeout_seconds = 5;
+  int max_attempts = 3;
+
+  static ObjectStoreSettings from(const Config& config);
+  bool is_s3() const { return !endpoint.empty(); }
+  // "S3 http://127.0.0.1:10456 (region us-east-1, key datalab)" or "local directory ...".
+  std::string describe() const;
+};
+
+struct ObjectInfo {
+  std::string key;  // relative to the bucket
+  int64_t size = 0;
+};
+
+class ObjectStore {
+ public:
+  ObjectStore(ObjectStoreSettings settings, std::string bucket);
+
+  const std::string& bucket() const { return bucket_; }
+  const ObjectStoreSettings& settings() const { return settings_; }
+  // The URI other tools use for a key: s3://bucket/key or file:///abs/dir/bucket/key.
+  std::string uri(const std::string& key) const;
+  // The key of a URI made by uri() (for reading back table metadata).
+  std::string key_of(const std::string& uri) const;
+
+  // Checks that the endpoint answers and the credentials are accepted; creates the bucket
+  // when missing. Returns true when it was created.
+  bool ensure_bucket();
+  // Throws a clear error when the bucket does not exist (or cannot be reached).
+  void require_bucket() const;
+
+  // Objects under a prefix ("" = whole bucket), sorted by key.
+  std::vector<ObjectInfo> list(const std::string& prefix, bool recursive = true) const;
+  bool exists(const std::string& key) const;
+  int64_t size(const std::string& key) const;
+
+  std::shared_ptr<arrow::io::OutputStream> open_output(const std::string& key);
+  std::shared_ptr<arrow::io::RandomAccessFile> open_input(const std::string& key) const;
+  void write_bytes(const std::string& key, const std::string& bytes);
+  std::string read_bytes(const std::string& key) const;
+  std::shared_ptr<arrow::Table> read_parquet(const std::string& key) const;
+  void remove(const std::string& key);
+  // Moves an object into `folder` as "<folder>/<UTC yyyymmddThhmmssZ>_<name>"; returns the new key.
+  std::string move_to_folder(const std::string& key, const std::string& folder,
+                             std::chrono::system_clock::time_point now = std::chrono::system_clock::now());
+
+  std::shared_ptr<arrow::fs::FileSystem> filesystem() const { return fs_; }
+
+ private:
+  std::string path(const std::string& key) const;
+  [[noreturn]] void fail(const arrow::Status& status, const std::string& action) const;
+
+  ObjectStoreSettings settings_;
+  std::string bucket_;
+  std::string base_;  // filesystem path of the bucket
+  std::shared_ptr<arrow::fs::FileSystem> fs_;
+};
+
+// "20250102T030405Z": the prefix move_to_folder() puts before a moved object's name.
+std::string utc_timestamp_prefix(std::chrono::system_clock::time_point time);
+
+}  // namespace datalab

@@ -1,0 +1,163 @@
+"""s3_upload end to end: datalab exports PostgreSQL products to products.parquet and to the
+Iceberg table main.products; independent clients check the result: pyarrow reads the
+Parquet file from the S3 server, pyiceberg opens the table through the PostgreSQL SQL
+catalog, psql gives the source rows."""
+import decimal
+import json
+import os
+import uuid
+
+import pytest
+
+from conftest import ROOT, _settings
+
+pa = pytest.importorskip("pyarrow")
+pq = pytest.importorskip("pyarrow.parquet")
+pafs = pytest.importorskip("pyarrow.fs")
+sql_catalog = pytest.importorskip("pyiceberg.catalog.sql")
+
+PRODUCTS = 3000
+S3_ENV_FILE = os.path.join(ROOT, ".state", "seaweedfs", "s3.env")
+
+
+def _s3_env():
+    """S3 settings from the environment, else from the file services/seaweedfs.sh writes."""
+    if os.environ.get("S3_ENDPOINT"):
+        keys = ("S3_ENDPOINT", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")
+        return {k: os.environ[k] for k in keys if k in os.environ}
+    if not os.path.exists(S3_ENV_FILE):
+        pytest.skip("no S3 server: run services/ctl start seaweedfs")
+    env = {}
+    for line in open(S3_ENV_FILE):
+        line = line.strip()
+        if line.startswith("export "):
+            key, _, value = line[7:].partition("=")
+            env[key] = value
+    return env
+
+
+@pytest.fixture(scope="module")
+def s3():
+    env = _s3_env()
+    # A bucket and catalog of our own: the run leaves the main job's ones alone.
+    env["S3_BUCKET"] = f"e2e-{uuid.uuid4().hex[:10]}"
+    env["S3_CATALOG"] = f"e2e-{uuid.uuid4().hex[:10]}"
+    env["S3_REGION"] = "us-east-1"
+    return env
+
+
+def run_s3_upload(datalab, tmp_path, env, *args, check=True):
+    results = tmp_path / f"results-{uuid.uuid4().hex[:6]}.json"
+    saved = dict(os.environ)
+    os.environ.update(env)
+    try:
+        out = datalab.run("run", "s3_upload", "--products", str(PRODUCTS), "--orders", "50",
+                          "--results", str(results), *args, check=check)
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+    return out, (json.loads(results.read_text()) if results.exists() else None)
+
+
+def arrow_fs(env):
+    endpoint = env["S3_ENDPOINT"]
+    scheme, _, host = endpoint.partition("://")
+    return pafs.S3FileSystem(endpoint_override=host, scheme=scheme, access_key=env["AWS_ACCESS_KEY_ID"],
+                             secret_key=env["AWS_SECRET_ACCESS_KEY"], region="us-east-1")
+
+
+def catalog(env):
+    s = _settings()
+    props = {"uri": f"postgresql+psycopg2://{s['user']}:{s['password']}@{s['host']}:{s['port']}/{s['db']}"}
+    if env.get("S3_ENDPOINT"):
+        props.update({"s3.endpoint": env["S3_ENDPOINT"], "s3.access-key-id": env["AWS_ACCESS_KEY_ID"],
+                      "s3.secret-access-key": env["AWS_SECRET_ACCESS_KEY"], "s3.region": "us-east-1"})
+    return sql_catalog.SqlCatalog(env["S3_CATALOG"], **props)
+
+
+def postgres_rows(psql):
+    rows = psql.query("SELECT id, name, price::text, to_char(created_at, 'YYYY-MM-DD HH24:MI:SS.US') "
+                      "FROM s3_upload.products ORDER BY id")
+    return [(int(i), n, decimal.Decimal(p), t) for i, n, p, t in rows]
+
+
+def arrow_rows(table):
+    table = table.sort_by("id")
+    return [(r["id"], r["name"], r["price"], r["created_at"].strftime("%Y-%m-%d %H:%M:%S.%f"))
+            for r in table.to_pylist()]
+
+
+def test_parquet_on_s3_matches_postgres(datalab, psql, s3, tmp_path):
+    out, results = run_s3_upload(datalab, tmp_path, s3, "--no-iceberg")
+    assert results["rows"] == PRODUCTS and results["bucket_created"] is True
+    assert [o["key"] for o in results["objects"]] == ["products.parquet"]
+    table = pq.read_table(f"{s3['S3_BUCKET']}/products.parquet", filesystem=arrow_fs(s3))
+    assert table.schema.field("id").type == pa.int64()
+    assert table.schema.field("price").type == pa.decimal128(13, 2)
+    assert table.schema.field("created_at").type == pa.timestamp("us")
+    assert table.num_rows == PRODUCTS
+    assert arrow_rows(table) == postgres_rows(psql)
+    assert s3["AWS_SECRET_ACCESS_KEY"] not in out.stdout + out.stderr
+
+
+def test_iceberg_table_through_pyiceberg_append_then_overwrite(datalab, psql, s3, tmp_path):
+    _, first = run_s3_upload(datalab, tmp_path, s3)
+    expected = postgres_rows(psql)
+    table = catalog(s3).load_table("main.products")
+    assert table.metadata.format_version == 2
+    assert table.metadata_location == first["iceberg"]["metadata_location"]
+    assert len(table.metadata.snapshots) == 1
+    assert table.current_snapshot().summary.operation.value == "append"
+    assert arrow_rows(table.scan().to_arrow()) == expected
+
+    _, second = run_s3_upload(datalab, tmp_path, s3)  # a rerun appends a snapshot
+    table = catalog(s3).load_table("main.products")
+    assert len(table.metadata.snapshots) == 2 and second["iceberg"]["snapshots"] == 2
+    assert table.current_snapshot().parent_snapshot_id == first["iceberg"]["snapshot_id"]
+    scanned = table.scan().to_arrow()
+    assert scanned.num_rows == 2 * PRODUCTS
+    assert sorted(arrow_rows(scanned)) == sorted(expected + expected)
+    # The first snapshot still reads as it was (time travel).
+    assert table.scan(snapshot_id=first["iceberg"]["snapshot_id"]).to_arrow().num_rows == PRODUCTS
+    s = _settings()
+    pointer = psql.query(f"SELECT metadata_location, previous_metadata_location FROM iceberg_tables "
+                         f"WHERE catalog_name = '{s3['S3_CATALOG']}' AND table_namespace = 'main' "
+                         f"AND table_name = 'products'")
+    assert pointer == [[second["iceberg"]["metadata_location"], first["iceberg"]["metadata_location"]]]
+
+    _, third = run_s3_upload(datalab, tmp_path, s3, "--mode", "overwrite")
+    table = catalog(s3).load_table("main.products")
+    assert len(table.metadata.snapshots) == 3
+    assert table.current_snapshot().summary.operation.value == "overwrite"
+    assert arrow_rows(table.scan().to_arrow()) == expected
+    assert third["iceberg"]["total_records"] == PRODUCTS
+
+
+def test_local_directory_without_endpoint(datalab, psql, tmp_path):
+    env = {"S3_ENDPOINT": "", "S3_LOCAL_DIR": str(tmp_path / "store"), "S3_BUCKET": "local-bucket",
+           "S3_CATALOG": f"e2e-local-{uuid.uuid4().hex[:8]}"}
+    _, results = run_s3_upload(datalab, tmp_path, env)
+    path = tmp_path / "store" / "local-bucket" / "products.parquet"
+    assert arrow_rows(pq.read_table(path)) == postgres_rows(psql)
+    assert results["objects"][0]["uri"] == f"file://{path}"
+    table = catalog(env).load_table("main.products")
+    assert table.scan().to_arrow().num_rows == PRODUCTS
+
+
+def test_wrong_credentials_and_missing_endpoint_are_clear(datalab, s3, tmp_path):
+    bad = dict(s3, AWS_SECRET_ACCESS_KEY="wrong-secret-5e1b")
+    out, _ = run_s3_upload(datalab, tmp_path, bad, check=False)
+    assert out.returncode == 3
+    assert "refused the credentials" in out.stderr
+    assert "wrong-secret-5e1b" not in out.stdout + out.stderr
+
+    down = dict(s3, S3_ENDPOINT="http://127.0.0.1:9")
+    out, _ = run_s3_upload(datalab, tmp_path, down, check=False)
+    assert out.returncode == 3
+    assert "does not answer" in out.stderr
+    assert s3["AWS_SECRET_ACCESS_KEY"] not in out.stdout + out.stderr
+
+    nokey = dict(s3, AWS_SECRET_ACCESS_KEY="")
+    out, _ = run_s3_upload(datalab, tmp_path, nokey, check=False)
+    assert out.returncode == 2
+    assert "AWS_SECRET_ACCESS_KEY is empty" in out.stderr
