@@ -1,3 +1,4 @@
+#include "modules/clickhouse/clickhouse_module.h"
 #include "modules/data_vault/data_vault_module.h"
 #include "modules/kafka_pipeline/kafka_pipeline_module.h"
 #include "modules/library/library_module.h"
@@ -16,6 +17,7 @@ std::vector<std::unique_ptr<Module>> make_modules() {
   modules.push_back(std::make_unique<partition::PartitionModule>());
   modules.push_back(std::make_unique<kafka_pipeline::KafkaPipelineModule>());
   modules.push_back(std::make_unique<s3_upload::S3UploadModule>());
+  modules.push_back(std::make_unique<clickhouse::ClickHouseModule>());
   return modules;
 }
 

@@ -1,0 +1,34 @@
+#pragma once
+// Encodes Arrow record batches as blocks of ClickHouse's Native format: columnar, so
+// fixed-width columns are copied whole and the server skips per-row parsing. Over HTTP a
+// block is: column count, row count (varints), then per column its name, type and data.
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <arrow/api.h>
+
+namespace datalab::clickhouse {
+
+class NativeBlockEncoder {
+ public:
+  // Throws Error naming the column when a type has no ClickHouse counterpart here.
+  explicit NativeBlockEncoder(std::shared_ptr<arrow::Schema> schema);
+
+  // Appends one block for the batch to `out` (the batch must have the encoder's schema).
+  void encode(const arrow::RecordBatch& batch, std::string& out) const;
+  // "DateTime", "Nullable(String)", ... for each column, in schema order.
+  const std::vector<std::string>& clickhouse_types() const { return types_; }
+  // The ClickHouse type of an Arrow type: int/uint/float widths, string, bool -> UInt8,
+  // timestamp[s] -> DateTime, date32 -> Date; an empty string when there is none.
+  static std::string clickhouse_type(const arrow::DataType& type);
+
+ private:
+  std::shared_ptr<arrow::Schema> schema_;
+  std::vector<std::string> types_;
+};
+
+// LEB128, as ClickHouse writes sizes and string lengths.
+void append_varuint(std::string& out, uint64_t value);
+
+}  // namespace datalab::clickhouse

@@ -1,0 +1,110 @@
+// The pieces of the ClickHouse connector that need no server: Native encoding, quoting,
+// error and version parsing, and the choice of optimization by server version.
+#include <gtest/gtest.h>
+
+#include <arrow/api.h>
+
+#include "core/error.h"
+#include "modules/clickhouse/web_log_analytics.h"
+#include "storage/clickhouse/clickhouse_client.h"
+#include "storage/clickhouse/clickhouse_sql.h"
+#include "storage/clickhouse/native_block_encoder.h"
+
+namespace datalab::clickhouse {
+namespace {
+
+std::string bytes(std::initializer_list<int> values) {
+  std::string out;
+  for (const int v : values) out += static_cast<char>(v);
+  return out;
+}
+
+TEST(ClickHouseNativeEncoderTest, MatchesTheBytesClickHouseWrites) {
+  // What `clickhouse-client -q "SELECT toUInt32(number) a, toString(number) s FROM numbers(3)
+  // FORMAT Native"` prints, taken from the real server.
+  arrow::UInt32Builder a;
+  arrow::StringBuilder s;
+  ASSERT_TRUE(a.AppendValues({0, 1, 2}).ok());
+  ASSERT_TRUE(s.AppendValues({"0", "1", "2"}).ok());
+  auto schema = arrow::schema({arrow::field("a", arrow::uint32(), false), arrow::field("s", arrow::utf8(), false)});
+  auto batch = arrow::RecordBatch::Make(schema, 3, {a.Finish().ValueOrDie(), s.Finish().ValueOrDie()});
+  std::string out;
+  NativeBlockEncoder(schema).encode(*batch, out);
+  const std::string expected = bytes({2, 3, 1, 'a', 6, 'U', 'I', 'n', 't', '3', '2', 0, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0,
+                                      1, 's', 6, 'S', 't', 'r', 'i', 'n', 'g', 1, '0', 1, '1', 1, '2'});
+  EXPECT_EQ(out, expected);
+}
+
+TEST(ClickHouseNativeEncoderTest, MapsArrowTypesAndNullable) {
+  EXPECT_EQ(NativeBlockEncoder::clickhouse_type(*arrow::timestamp(arrow::TimeUnit::SECOND, "UTC")), "DateTime");
+  EXPECT_EQ(NativeBlockEncoder::clickhouse_type(*arrow::timestamp(arrow::TimeUnit::MICRO)), "");
+  EXPECT_EQ(NativeBlockEncoder::clickhouse_type(*arrow::date32()), "Date");
+  EXPECT_EQ(NativeBlockEncoder::clickhouse_type(*arrow::uint16()), "UInt16");
+  EXPECT_EQ(NativeBlockEncoder::clickhouse_type(*arrow::float64()), "Float64");
+  EXPECT_THROW(NativeBlockEncoder(arrow::schema({arrow::field("x", arrow::list(arrow::int32()))})), Error);
+
+  // Nullable: a null map byte per row, then the values with a placeholder at the null.
+  arrow::Int32Builder builder;
+  ASSERT_TRUE(builder.Append(7).ok());
+  ASSERT_TRUE(builder.AppendNull().ok());
+  auto schema = arrow::schema({arrow::field("n", arrow::int32(), true)});
+  auto batch = arrow::RecordBatch::Make(schema, 2, {builder.Finish().ValueOrDie()});
+  NativeBlockEncoder encoder(schema);
+  EXPECT_EQ(encoder.clickhouse_types().front(), "Nullable(Int32)");
+  std::string out;
+  encoder.encode(*batch, out);
+  const std::string header = bytes({1, 2, 1, 'n', 15}) + "Nullable(Int32)";
+  ASSERT_EQ(out.substr(0, header.size()), header);
+  EXPECT_EQ(out.substr(header.size(), 2), bytes({0, 1}));
+  EXPECT_EQ(out.substr(header.size() + 2, 4), bytes({7, 0, 0, 0}));
+}
+
+TEST(ClickHouseNativeEncoderTest, VarUIntIsLeb128) {
+  std::string out;
+  append_varuint(out, 300);
+  EXPECT_EQ(out, bytes({0xAC, 0x02}));
+}
+
+TEST(ClickHouseSqlTest, QuotesStringsAndIdentifiers) {
+  EXPECT_EQ(quote_string("it's"), "'it\\'s'");
+  EXPECT_EQ(quote_string("a\\b\nc"), "'a\\\\b\\nc'");
+  EXPECT_EQ(quote_string("x'); DROP TABLE web_logs; --"), "'x\\'); DROP TABLE web_logs; --'");
+  EXPECT_EQ(quote_identifier("web`logs"), "`web\\`logs`");
+}
+
+TEST(ClickHouseSqlTest, ParsesServerErrorsOfOldAndNewServers) {
+  const auto old_style =
+      parse_server_error("Code: 81, e.displayText() = DB::Exception: Database nope doesn't exist, e.what() = DB::Exception\n");
+  EXPECT_EQ(old_style.code, 81);
+  EXPECT_EQ(old_style.message, "Database nope doesn't exist");
+  const auto new_style = parse_server_error(
+      "Code: 516. DB::Exception: it_one: Authentication failed: password is incorrect. (AUTHENTICATION_FAILED) "
+      "(version 25.11.1.1 (official build))");
+  EXPECT_EQ(new_style.code, 516);
+  EXPECT_EQ(new_style.message, "it_one: Authentication failed: password is incorrect. (AUTHENTICATION_FAILED)");
+}
+
+TEST(ClickHouseSqlTest, ParsesVersionsAndChoosesTheOptimization) {
+  const auto v = parse_server_version("18.16.1");
+  ASSERT_TRUE(v);
+  EXPECT_EQ(v->major, 18);
+  EXPECT_EQ(v->minor, 16);
+  EXPECT_FALSE(parse_server_version("garbage"));
+  EXPECT_EQ(ServerFeatures::from_version("18.16.1").best_optimization(), Optimization::MaterializedView);
+  EXPECT_EQ(ServerFeatures::from_version("22.3.2.1").best_optimization(), Optimization::Projection);
+  EXPECT_EQ(ServerFeatures::from_version("25.11.1.1").best_optimization(), Optimization::Projection);
+  EXPECT_FALSE(ServerFeatures::from_version("21.8.1").projections);
+}
+
+TEST(ClickHouseSqlTest, GzipRoundTripsThroughZlib) {
+  const std::string data(100000, 'x');
+  const std::string packed = gzip_compress(data, 1);
+  EXPECT_LT(packed.size(), data.size() / 50);
+  EXPECT_EQ(static_cast<unsigned char>(packed[0]), 0x1f);  // gzip magic
+  EXPECT_EQ(static_cast<unsigned char>(packed[1]), 0x8b);
+}
+
+TEST(ClickHouseSqlTest, QueryIdsAreUnique) { EXPECT_NE(new_query_id("a"), new_query_id("a")); }
+
+}  // namespace
+}  // namespace datalab::clickhouse
