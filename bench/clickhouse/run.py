@@ -12,14 +12,14 @@ the evidence for datalab's defaults.
 import argparse
 import base64
 import os
-import re
-import subprocess
 import sys
 import time
 import urllib.parse
 import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(ROOT, "bench"))
+from gnu_time import timed  # noqa: E402
 HERE = os.path.dirname(os.path.abspath(__file__))
 SQL = os.path.join(ROOT, "src", "modules", "clickhouse", "sql")
 
@@ -51,16 +51,6 @@ def wait_for_merges():
     while http("SELECT count() FROM system.merges WHERE database = currentDatabase()").strip() != "0":
         time.sleep(0.2)
 
-
-def timed(cmd):
-    """Runs cmd under GNU time; returns (wall seconds, peak RSS MiB, stdout)."""
-    start = time.perf_counter()
-    r = subprocess.run(["/usr/bin/time", "-v"] + cmd, capture_output=True, text=True)
-    wall = time.perf_counter() - start
-    if r.returncode != 0:
-        sys.exit(f"{' '.join(cmd)} failed:\n{r.stderr[-2000:]}")
-    rss_kb = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", r.stderr).group(1))
-    return wall, rss_kb / 1024, r.stdout
 
 
 def datalab_load(binary, rows, *flags):

@@ -13,22 +13,13 @@ import os
 import re
 import subprocess
 import sys
-import time
 import uuid
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(ROOT, "bench"))
+from gnu_time import timed  # noqa: E402
 HERE = os.path.dirname(os.path.abspath(__file__))
 
-
-def timed(cmd):
-    """Runs cmd under GNU time; returns (wall seconds, peak RSS MiB, stdout)."""
-    start = time.perf_counter()
-    r = subprocess.run(["/usr/bin/time", "-v"] + cmd, capture_output=True, text=True, cwd=ROOT)
-    wall = time.perf_counter() - start
-    if r.returncode != 0:
-        sys.exit(f"{' '.join(cmd)} failed:\n{r.stderr[-3000:]}")
-    rss_kb = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", r.stderr).group(1))
-    return wall, rss_kb / 1024, r.stdout
 
 
 def summary(stdout):
@@ -59,7 +50,7 @@ def main():
     producer_topic, python_topic = f"bench-{run_id}-datalab", f"bench-{run_id}-python"
     try:
         # 1. datalab producer alone: PostgreSQL cursor -> JSON -> Kafka, every delivery acknowledged.
-        wall, rss, out = timed(dl + ["kafka", "produce", "--topic", producer_topic])
+        wall, rss, out = timed(dl + ["kafka", "produce", "--topic", producer_topic], cwd=ROOT)
         s = summary(out)
         assert int(s["sent"]) == n, s
         rows.append(("datalab producer (librdkafka, idempotent, lz4)", n, float(s["seconds"]), rss))
@@ -70,13 +61,13 @@ def main():
                         os.environ.get("POSTGRES_DB", "it_one"), "-c", "TRUNCATE kafka_pipeline.flights_upload"],
                        check=True, env=dict(os.environ, PGPASSWORD=os.environ.get("POSTGRES_PASSWORD", "it_one")))
         wall, rss, out = timed(dl + ["kafka", "consume", "--topic", producer_topic, "--group", f"bench-{run_id}",
-                                     "--until-drained"])
+                                     "--until-drained"], cwd=ROOT)
         s = summary(out)
         assert int(s["loaded"]) == n, s
         rows.append(("datalab consumer (validate, COPY into flights_upload)", n, float(s["seconds"]), rss))
 
         # 3. datalab end to end: both ends at once, until the topic is drained.
-        wall, rss, out = timed(dl + ["run", "kafka_pipeline", "--no-bad-messages", "--group", f"bench-e2e-{run_id}"])
+        wall, rss, out = timed(dl + ["run", "kafka_pipeline", "--no-bad-messages", "--group", f"bench-e2e-{run_id}"], cwd=ROOT)
         s = summary(out)
         assert int(s["loaded"]) == n and s["nothing_lost"] == "yes", s
         rows.append(("datalab end to end (run kafka_pipeline)", n, float(s["seconds"]), rss))
@@ -84,7 +75,7 @@ def main():
         # 4. the original's producer: kafka-python, idempotent, retries as configured.
         pn = a.python_flights or n
         subprocess.run(dl + ["kafka", "topics", "--topic", python_topic], check=True, capture_output=True, cwd=ROOT)
-        wall, rss, out = timed([sys.executable, os.path.join(HERE, "kafka_python_producer.py"), python_topic, str(pn)])
+        wall, rss, out = timed([sys.executable, os.path.join(HERE, "kafka_python_producer.py"), python_topic, str(pn)], cwd=ROOT)
         sent = int(re.search(r"sent=(\d+)", out).group(1))
         seconds = float(re.search(r"send_seconds=([\d.]+)", out).group(1))
         rows.append(("original: kafka-python producer (idempotent, fetchall + futures)", sent, seconds, rss))

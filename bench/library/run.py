@@ -13,6 +13,8 @@ import sys
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(ROOT, "bench"))
+from gnu_time import timed  # noqa: E402
 SQL = os.path.join(ROOT, "src", "modules", "library", "sql")
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -32,16 +34,6 @@ def psql(*args, variables=None):
     return subprocess.run(cmd + list(args), check=True, capture_output=True, text=True, env=env())
 
 
-def timed(cmd):
-    """Runs cmd under GNU time; returns (wall seconds, peak RSS MiB, stdout)."""
-    start = time.perf_counter()
-    r = subprocess.run(["/usr/bin/time", "-v"] + cmd, capture_output=True, text=True, env=env())
-    wall = time.perf_counter() - start
-    if r.returncode != 0:
-        sys.exit(f"{' '.join(cmd)} failed:\n{r.stderr[-2000:]}")
-    rss_kb = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", r.stderr).group(1))
-    return wall, rss_kb / 1024, r.stdout
-
 
 def main():
     p = argparse.ArgumentParser()
@@ -55,7 +47,7 @@ def main():
 
     # datalab: generate + COPY binary + keys and indexes, one command.
     wall, rss, out = timed([a.datalab, "--format", "json", "run", "library", "--authors", str(a.authors),
-                            "--books", str(a.books), "--readers", "0", "--loans", "0", "--no-demo"])
+                            "--books", str(a.books), "--readers", "0", "--loans", "0", "--no-demo"], env=env())
     phases = next(s["rows"] for s in json.loads(out) if s.get("title", "").startswith("generated and loaded"))
     copy_seconds = sum(p["seconds"] for p in phases if p["table"] != "keys and indexes")
     results.append(("datalab (generate → Arrow → COPY binary, then keys/indexes)", rows, wall, f"{rss:.0f} MiB"))
@@ -74,7 +66,7 @@ def main():
     psql("-f", os.path.join(SQL, "add_constraints.sql"))
     pandas_authors = max(1, a.pandas_books // 10)
     wall, rss, out = timed([sys.executable, os.path.join(HERE, "pandas_to_sql.py"), str(pandas_authors),
-                            str(a.pandas_books)])
+                            str(a.pandas_books)], env=env())
     load = float(re.search(r"load_seconds=([\d.]+)", out).group(1))
     results.append(("original: pandas to_sql(method='multi', chunksize=100)", pandas_authors + a.pandas_books,
                     load, f"{rss:.0f} MiB"))

@@ -11,9 +11,10 @@ import os
 import re
 import subprocess
 import sys
-import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(ROOT, "bench"))
+from gnu_time import timed  # noqa: E402
 HERE = os.path.dirname(os.path.abspath(__file__))
 BUCKET = "bench-s3-upload"
 
@@ -32,16 +33,6 @@ def env():
     return e
 
 
-def timed(cmd):
-    """Runs cmd under GNU time; returns (wall seconds, peak RSS MiB, stdout)."""
-    start = time.perf_counter()
-    r = subprocess.run(["/usr/bin/time", "-v"] + cmd, capture_output=True, text=True, env=env())
-    wall = time.perf_counter() - start
-    if r.returncode != 0:
-        sys.exit(f"{' '.join(cmd)} failed:\n{r.stderr[-2000:]}")
-    rss_kb = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", r.stderr).group(1))
-    return wall, rss_kb / 1024, r.stdout
-
 
 def main():
     p = argparse.ArgumentParser()
@@ -55,9 +46,9 @@ def main():
         subprocess.run([a.datalab, "run", "s3_upload", "--products", str(n), "--orders", "0", "--no-iceberg",
                         "--results", ""], check=True, capture_output=True, env=env())
         dl_wall, dl_rss, _ = timed([a.datalab, "--format", "json", "run", "s3_upload", "--no-generate",
-                                    "--no-iceberg", "--results", ""])
+                                    "--no-iceberg", "--results", ""], env=env())
         base_wall, base_rss, out = timed([sys.executable, os.path.join(HERE, "adbc_baseline.py"), BUCKET,
-                                          "products_baseline.parquet"])
+                                          "products_baseline.parquet"], env=env())
         rows = int(re.search(r"rows=(\d+)", out).group(1))
         assert rows == n, f"baseline exported {rows} rows, expected {n}"
         price_type = re.search(r"price_type=(\S+)", out).group(1)

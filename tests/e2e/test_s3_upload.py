@@ -119,7 +119,6 @@ def test_iceberg_table_through_pyiceberg_append_then_overwrite(datalab, psql, s3
     assert sorted(arrow_rows(scanned)) == sorted(expected + expected)
     # The first snapshot still reads as it was (time travel).
     assert table.scan(snapshot_id=first["iceberg"]["snapshot_id"]).to_arrow().num_rows == PRODUCTS
-    s = _settings()
     pointer = psql.query(f"SELECT metadata_location, previous_metadata_location FROM iceberg_tables "
                          f"WHERE catalog_name = '{s3['S3_CATALOG']}' AND table_namespace = 'main' "
                          f"AND table_name = 'products'")
