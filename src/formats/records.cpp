@@ -1,5 +1,6 @@
 #include "formats/records.h"
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 
@@ -38,14 +39,25 @@ std::vector<TextRecord> parse_json_records(const std::string& text, const std::s
 std::vector<TextRecord> parse_csv_records(const std::string& text, const std::string& origin) {
   // Every column is read as text: validation, not type inference, decides what is valid.
   auto read_options = arrow::csv::ReadOptions::Defaults();
+  read_options.use_threads = false;  // malformed lines are then reported in file order
   auto parse_options = arrow::csv::ParseOptions::Defaults();
+  struct Malformed {
+    int64_t line;
+    std::string reason;
+  };
+  std::vector<Malformed> malformed;
+  parse_options.invalid_row_handler = [&](const arrow::csv::InvalidRow& row) {
+    malformed.push_back({row.number, fmt::format("line {}: expected {} fields, found {}", row.number,
+                                                 row.expected_columns, row.actual_columns)});
+    return arrow::csv::InvalidRowResult::Skip;
+  };
   auto convert_options = arrow::csv::ConvertOptions::Defaults();
   convert_options.strings_can_be_null = false;
   const std::string header = text.substr(0, text.find('\n'));
   {
     auto probe = arrow::csv::TableReader::Make(arrow::io::default_io_context(),
                                                std::make_shared<arrow::io::BufferReader>(arrow::Buffer::FromString(header + "\n")),
-                                               read_options, parse_options, convert_options);
+                                               read_options, arrow::csv::ParseOptions::Defaults(), convert_options);
     if (!probe.ok()) throw Error(fmt::format("{}: {}", origin, probe.status().ToString()));
     auto header_table = (*probe)->Read();
     if (!header_table.ok()) throw Error(fmt::format("{}: cannot read the header line: {}", origin, header_table.status().message()));
@@ -63,6 +75,11 @@ std::vector<TextRecord> parse_csv_records(const std::string& text, const std::st
     const auto& name = (*table)->field(c)->name();
     auto column = std::static_pointer_cast<arrow::StringArray>((*combined)->column(c)->chunk(0));
     for (int64_t r = 0; r < column->length(); ++r) records[r][name] = std::string(column->GetView(r));
+  }
+  // Line n (the header is line 1) is record n - 2, as long as no value spans lines.
+  for (const auto& bad : malformed) {
+    const auto at = std::clamp<int64_t>(bad.line - 2, 0, static_cast<int64_t>(records.size()));
+    records.insert(records.begin() + at, TextRecord{{kMalformedRowField, bad.reason}});
   }
   return records;
 }

@@ -10,6 +10,11 @@ namespace datalab {
 
 using TextRecord = std::map<std::string, std::string>;
 
+// A CSV line that does not split into the header's fields is kept, in its place, as a
+// record holding only this key with the reason, so callers reject it like any bad row
+// instead of losing the file or the row.
+inline constexpr const char* kMalformedRowField = "#malformed";
+
 std::vector<TextRecord> read_records_file(const std::string& path);
 std::vector<TextRecord> parse_json_records(const std::string& text, const std::string& origin);
 std::vector<TextRecord> parse_csv_records(const std::string& text, const std::string& origin);

@@ -66,17 +66,19 @@ def test_add_from_csv_reports_every_rejected_row(datalab, psql, tmp_path):
         "Greedy Book,1,CSV-3,2001,Poetry,5,2,A3\n"
         "Orphan Book,424242,CSV-4,2001,Poetry,1,2,A3\n"
         "Twin Book,2,CSV-1,2002,Poetry,1,2,A3\n"
-        ",1,CSV-5,2001,Poetry,1,2,A3\n")
+        ",1,CSV-5,2001,Poetry,1,2,A3\n"
+        "Comma, Unquoted,1,CSV-6,2001,Poetry,1,2,A3\n")
     result = datalab.run("library", "add", "books", "--file", str(csv), check=False)
     assert result.returncode == 4, result.stderr
     out = result.stdout
-    assert "6 received, 1 inserted" in out
+    assert "7 received, 1 inserted" in out
     assert "publication_year 2999 is in the future" in out
     assert "copies_available 5 must be between 0 and total_copies 2" in out
     assert "author 424242 does not exist" in out
     assert "duplicate ISBN 'CSV-1' (also in row 1)" in out
     assert "empty value for 'title'" in out
     assert "ignored unknown field(s): shelf" in out
+    assert "malformed row, line 8: expected 8 fields, found 9" in out
     assert psql.query("SELECT title FROM library.books WHERE isbn LIKE 'CSV-%'") == [["Good Book"]]
 
 

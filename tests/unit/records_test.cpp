@@ -16,6 +16,15 @@ TEST(Records, CsvKeepsTextAndEmptyValues) {
   EXPECT_EQ(r[1].at("birth_date"), "01") << "no type inference: leading zeros survive";
 }
 
+TEST(Records, MalformedCsvLineIsKeptInPlaceWithItsReason) {
+  const auto r = parse_csv_records("a,b\n1,2\n3,4,5\n6\n7,8\n", "t.csv");
+  ASSERT_EQ(r.size(), 4u) << "every line is accounted for";
+  EXPECT_EQ(r[0].at("a"), "1");
+  EXPECT_EQ(r[1].at(kMalformedRowField), "line 3: expected 2 fields, found 3");
+  EXPECT_EQ(r[2].at(kMalformedRowField), "line 4: expected 2 fields, found 1");
+  EXPECT_EQ(r[3].at("b"), "8");
+}
+
 TEST(Records, JsonObjectsNumbersAndNulls) {
   const auto r = parse_json_records(R"([{"a": "x", "b": 5, "c": null}, {"a": "y"}])", "t.json");
   ASSERT_EQ(r.size(), 2u);

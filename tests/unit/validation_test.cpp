@@ -129,6 +129,16 @@ TEST(Validation, LoansDueDateMustNotPrecedeLoanDate) {
   EXPECT_NE(reason_for(v, 5).find("book_id 0 is not a valid id"), std::string::npos);
 }
 
+TEST(Validation, MalformedCsvRowsAreRejectedWithTheirReason) {
+  const auto v = validate_authors(
+      {{{"first_name", "Ann"}, {"last_name", "Lee"}, {"birth_date", "1980-01-31"}},
+       {{"#malformed", "line 3: expected 3 fields, found 4"}}},
+      kToday);
+  ASSERT_EQ(v.rows.size(), 1u);
+  EXPECT_EQ(reason_for(v, 2), "malformed row, line 3: expected 3 fields, found 4");
+  EXPECT_TRUE(v.warnings.empty()) << "the marker is not an unknown field";
+}
+
 TEST(Validation, SqlInTextIsJustText) {
   const auto v = validate_authors(
       {{{"first_name", "'); DROP TABLE books; --"}, {"last_name", "X"}, {"birth_date", "1970-01-01"}}}, kToday);

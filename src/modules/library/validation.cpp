@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "core/dates.h"
+#include "formats/records.h"
 
 namespace datalab::library {
 
@@ -79,6 +80,10 @@ Validated<Row> validate(const std::vector<RawRecord>& input, const FieldSpec& sp
   std::map<RawRecord, std::size_t> seen;
   for (std::size_t i = 0; i < input.size(); ++i) {
     const std::size_t position = i + 1;
+    if (auto bad = input[i].find(kMalformedRowField); bad != input[i].end()) {
+      out.rejected.push_back({position, "malformed row, " + bad->second});
+      continue;
+    }
     RawRecord record;
     for (const auto& [key, value] : input[i]) {
       const bool known = std::find(spec.required.begin(), spec.required.end(), key) != spec.required.end() ||

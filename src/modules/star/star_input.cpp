@@ -53,9 +53,11 @@ class FileRows {
       }
       rows_.push_back(std::move(record));
     }
-    if (rows_.empty()) return;
+    const auto well_formed = std::find_if(rows_.begin(), rows_.end(),
+                                          [](const TextRecord& r) { return !r.count(kMalformedRowField); });
+    if (well_formed == rows_.end()) return;
     std::set<std::string> ignored;
-    for (const auto& [name, value] : rows_.front()) {
+    for (const auto& [name, value] : *well_formed) {
       if (std::find(required.begin(), required.end(), name) == required.end()) ignored.insert(name);
     }
     for (const auto& name : ignored) input_.warnings.push_back(fmt::format("{}: column '{}' ignored", file_, name));
@@ -64,6 +66,7 @@ class FileRows {
   std::size_t size() const { return rows_.size(); }
   // Empty when every required field is present and not empty.
   std::string missing(std::size_t i) const {
+    if (auto bad = rows_[i].find(kMalformedRowField); bad != rows_[i].end()) return "malformed row, " + bad->second;
     for (const auto& name : required_) {
       const auto it = rows_[i].find(name);
       if (it == rows_[i].end()) return fmt::format("{} is missing", name);
