@@ -41,6 +41,13 @@ const std::vector<std::pair<std::string, std::string>> kDefaults = {
     {"SPARK_CONNECT_URL", ""},
     {"TG_CHAT_ID", ""},
     {"TG_TOKEN", ""},
+    // Week 9 delivery service (datalab serve): Telegram API base address (tests point it at a
+    // local receiver), notification attempts, optional bearer token for every endpoint.
+    {"TG_API_URL", "https://api.telegram.org"},
+    {"TG_ATTEMPTS", "4"},
+    {"TG_BACKOFF_SECONDS", "0.5"},
+    {"DATALAB_API_TOKEN", ""},
+    {"DELIVERY_BUCKET", "delivery"},
 };
 
 std::string trim(const std::string& s) {

@@ -1,3 +1,4 @@
+#include "modules/airflow_pipeline/airflow_pipeline_module.h"
 #include "modules/clickhouse/clickhouse_module.h"
 #include "modules/data_vault/data_vault_module.h"
 #include "modules/kafka_pipeline/kafka_pipeline_module.h"
@@ -18,6 +19,7 @@ std::vector<std::unique_ptr<Module>> make_modules() {
   modules.push_back(std::make_unique<kafka_pipeline::KafkaPipelineModule>());
   modules.push_back(std::make_unique<s3_upload::S3UploadModule>());
   modules.push_back(std::make_unique<clickhouse::ClickHouseModule>());
+  modules.push_back(std::make_unique<airflow_pipeline::AirflowPipelineModule>());
   return modules;
 }
 

@@ -1,0 +1,259 @@
+#include "modules/airflow_pipeline/delivery_pipeline.h"
+
+#include <algorithm>
+#include <chrono>
+
+#include <arrow/csv/api.h>
+#include <arrow/io/memory.h>
+#include <fmt/format.h>
+#include <parquet/arrow/reader.h>
+#include <spdlog/spdlog.h>
+
+#include "core/error.h"
+#include "formats/parquet_file.h"
+#include "modules/airflow_pipeline/airflow_pipeline_fixtures.h"
+#include "modules/airflow_pipeline/airflow_pipeline_sql.h"
+#include "storage/postgres/postgres_connection.h"
+#include "storage/postgres/postgres_copy_writer.h"
+
+namespace datalab::airflow_pipeline {
+
+namespace {
+
+// Advisory lock key of the upload critical section (any constant unique to this module).
+constexpr const char* kUploadLockKey = "7230951";
+
+const std::vector<std::string> kColumns = {"delivery_id", "item_type", "quantity", "price_per_unit",
+                                           "manufacture_datetime"};
+
+bool is_delivery_file(const std::string& key) {
+  return key.find('/') == std::string::npos && key.size() > 8 && key.ends_with(".parquet");
+}
+
+// The PostgreSQL type that a binary COPY of this Arrow type feeds (see CopyBinaryEncoder).
+std::string pg_type_of(const arrow::DataType& type) {
+  switch (type.id()) {
+    case arrow::Type::BOOL: return "boolean";
+    case arrow::Type::INT16: return "smallint";
+    case arrow::Type::INT32: return "integer";
+    case arrow::Type::INT64: return "bigint";
+    case arrow::Type::FLOAT: return "real";
+    case arrow::Type::DOUBLE: return "double precision";
+    case arrow::Type::STRING:
+    case arrow::Type::LARGE_STRING: return "text";
+    case arrow::Type::DATE32: return "date";
+    case arrow::Type::DECIMAL128: return "numeric";
+    case arrow::Type::TIMESTAMP: {
+      const auto& ts = static_cast<const arrow::TimestampType&>(type);
+      return ts.timezone().empty() ? "timestamp" : "timestamptz";
+    }
+    default: throw Error(fmt::format("delivery file column type {} is not supported", type.ToString()));
+  }
+}
+
+template <typename T>
+T unwrap(arrow::Result<T> result, const std::string& what) {
+  if (!result.ok()) throw Error(fmt::format("{}: {}", what, result.status().ToString()));
+  return std::move(result).ValueUnsafe();
+}
+
+void check(const arrow::Status& status, const std::string& what) {
+  if (!status.ok()) throw Error(fmt::format("{}: {}", what, status.ToString()));
+}
+
+// Unlocks the session-level advisory lock when the upload ends, even on error.
+class UploadLock {
+ public:
+  explicit UploadLock(PgConnection& db) : db_(db) { db_.exec("SELECT pg_advisory_lock($1)", {kUploadLockKey}); }
+  ~UploadLock() {
+    try {
+      db_.exec("SELECT pg_advisory_unlock($1)", {kUploadLockKey});
+    } catch (...) {  // the connection closes right after, which releases the lock too
+    }
+  }
+
+ private:
+  PgConnection& db_;
+};
+
+}  // namespace
+
+std::shared_ptr<arrow::Schema> delivery_schema() {
+  return arrow::schema({
+      arrow::field("delivery_id", arrow::utf8(), false),
+      arrow::field("item_type", arrow::utf8(), false),
+      arrow::field("quantity", arrow::int32(), false),
+      arrow::field("price_per_unit", arrow::decimal128(12, 2), false),
+      arrow::field("manufacture_datetime", arrow::timestamp(arrow::TimeUnit::MICRO), false),
+  });
+}
+
+std::shared_ptr<arrow::Table> parse_delivery_csv(const std::string& text, const std::string& origin) {
+  auto input = std::make_shared<arrow::io::BufferReader>(arrow::Buffer::FromString(text));
+  auto convert = arrow::csv::ConvertOptions::Defaults();
+  const auto schema = delivery_schema();  // kept alive: fields() is a reference into it
+  for (const auto& field : schema->fields()) convert.column_types[field->name()] = field->type();
+  convert.include_columns = kColumns;
+  auto reader = unwrap(arrow::csv::TableReader::Make(arrow::io::default_io_context(), input,
+                                                     arrow::csv::ReadOptions::Defaults(),
+                                                     arrow::csv::ParseOptions::Defaults(), convert),
+                       fmt::format("cannot read delivery CSV {}", origin));
+  auto table = unwrap(reader->Read(), fmt::format("cannot parse delivery CSV {}", origin));
+  // Same field order and types as delivery_schema(), non-null as declared.
+  return unwrap(table->CombineChunks(), "cannot combine CSV chunks")->ReplaceSchemaMetadata(nullptr);
+}
+
+std::string source_name_of(const std::string& processed_key) {
+  auto name = processed_key.substr(processed_key.rfind('/') == std::string::npos ? 0 : processed_key.rfind('/') + 1);
+  const auto underscore = name.find('_');
+  // "<yyyymmddThhmmssZ>_<name>": the prefix is 16 characters.
+  if (underscore == 16 && name[8] == 'T' && name[15] == 'Z') return name.substr(17);
+  return name;
+}
+
+std::vector<std::pair<std::string, std::string>> fixture_files() {
+  return {{"delivery_1", std::string(fixtures::delivery_1)},
+          {"delivery_2", std::string(fixtures::delivery_2)},
+          {"delivery_3", std::string(fixtures::delivery_3)},
+          {"delivery_4", std::string(fixtures::delivery_4)},
+          {"delivery_5", std::string(fixtures::delivery_5)}};
+}
+
+DeliveryPipeline::DeliveryPipeline(PostgresSettings postgres, ObjectStoreSettings store, std::string bucket)
+    : postgres_(std::move(postgres)), store_(std::make_unique<ObjectStore>(std::move(store), std::move(bucket))) {}
+
+DeliveryPipeline DeliveryPipeline::from(const Config& config) {
+  return DeliveryPipeline(PostgresSettings::from(config), ObjectStoreSettings::from(config),
+                          config.get_or("DELIVERY_BUCKET", "delivery"));
+}
+
+void DeliveryPipeline::setup() {
+  PgConnection db(postgres_);
+  db.run_script(sql::create_tables, "create_tables.sql");
+  store_->ensure_bucket();
+}
+
+SeedResult DeliveryPipeline::seed_files() {
+  SeedResult result;
+  std::vector<std::string> processed_names;
+  for (const auto& object : store_->list(kProcessedFolder)) processed_names.push_back(source_name_of(object.key));
+  for (const auto& [stem, csv] : fixture_files()) {
+    const std::string key = stem + ".parquet";
+    if (store_->exists(key) ||
+        std::find(processed_names.begin(), processed_names.end(), key) != processed_names.end()) {
+      result.skipped.push_back(key);
+      continue;
+    }
+    auto table = parse_delivery_csv(csv, stem + ".csv");
+    // An S3 object appears only when its upload completes: an upload never sees half a file.
+    ParquetFileWriter writer(store_->open_output(key), delivery_schema());
+    arrow::TableBatchReader batches(*table);
+    std::shared_ptr<arrow::RecordBatch> batch;
+    while (true) {
+      check(batches.ReadNext(&batch), "cannot read fixture batches");
+      if (!batch) break;
+      writer.write(*batch);
+    }
+    writer.close();
+    result.written.push_back(key);
+  }
+  return result;
+}
+
+UploadResult DeliveryPipeline::upload() {
+  const auto start = std::chrono::steady_clock::now();
+  PgConnection db(postgres_);
+  UploadLock lock(db);
+  UploadResult result;
+  std::optional<std::string> key;
+  for (const auto& object : store_->list("", /*recursive=*/false)) {
+    if (is_delivery_file(object.key)) {
+      key = object.key;
+      break;
+    }
+  }
+  if (!key) return result;
+  result.source_file = *key;
+
+  auto parquet = unwrap(parquet::arrow::OpenFile(store_->open_input(*key), arrow::default_memory_pool()),
+                        fmt::format("'{}' is not a Parquet file", *key));
+  result.file_rows = parquet->parquet_reader()->metadata()->num_rows();
+  std::shared_ptr<arrow::Schema> file_schema;
+  check(parquet->GetSchema(&file_schema), fmt::format("cannot read the schema of '{}'", *key));
+  std::vector<int> indices;
+  for (const auto& name : kColumns) {
+    const int index = file_schema->GetFieldIndex(name);
+    if (index < 0) throw Error(fmt::format("delivery file '{}' has no column '{}'", *key, name));
+    indices.push_back(index);
+  }
+  std::vector<int> row_groups(parquet->num_row_groups());
+  for (int i = 0; i < parquet->num_row_groups(); ++i) row_groups[i] = i;
+  // Flat schema: the leaf column indices are the field indices.
+  auto reader = unwrap(parquet->GetRecordBatchReader(row_groups, indices), fmt::format("cannot read '{}'", *key));
+  auto stage_fields = reader->schema()->fields();
+  stage_fields.push_back(arrow::field("source_row", arrow::int64(), false));
+  auto stage_schema = arrow::schema(stage_fields);
+
+  std::string create_stage = "CREATE TEMP TABLE delivery_stage (";
+  for (std::size_t i = 0; i < stage_fields.size(); ++i) {
+    create_stage += fmt::format("{}{} {}", i ? ", " : "", quote_identifier(stage_fields[i]->name()),
+                                pg_type_of(*stage_fields[i]->type()));
+  }
+  create_stage += ") ON COMMIT DROP";
+
+  result.rows_inserted = db.transaction([&] {
+    db.exec(create_stage);
+    PostgresCopyWriter writer(db, "pg_temp", "delivery_stage", stage_schema);
+    int64_t row = 0;
+    while (true) {
+      auto batch = unwrap(reader->Next(), fmt::format("cannot read '{}'", *key));
+      if (!batch) break;
+      arrow::Int64Builder positions;
+      check(positions.Reserve(batch->num_rows()), "out of memory");
+      for (int64_t i = 0; i < batch->num_rows(); ++i) positions.UnsafeAppend(++row);
+      auto column = unwrap(positions.Finish(), "cannot build row positions");
+      auto staged = unwrap(batch->AddColumn(batch->num_columns(), stage_fields.back(), column),
+                           "cannot add row positions");
+      writer.write(*staged);
+    }
+    writer.finish();
+    const long long inserted = db.exec(sql::insert_staged, {*key}).affected();
+    db.exec(sql::record_upload, {*key, std::to_string(result.file_rows), std::to_string(inserted)});
+    return static_cast<int64_t>(inserted);
+  });
+  // Committed: a crash from here on leaves the file at the root, and the retry inserts nothing.
+  result.processed_key = store_->move_to_folder(*key, kProcessedFolder);
+  result.loaded = true;
+  result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  spdlog::info("upload: {} -> {} ({} rows in the file, {} inserted, {:.3f} s)", *key, result.processed_key,
+               result.file_rows, result.rows_inserted, result.seconds);
+  return result;
+}
+
+CheckResult DeliveryPipeline::validate_last_upload() {
+  CheckResult result;
+  auto processed = store_->list(kProcessedFolder);
+  std::erase_if(processed, [](const ObjectInfo& o) { return !o.key.ends_with(".parquet"); });
+  if (processed.empty()) return result;
+  // Keys start with the UTC timestamp of the move: the last key is the newest file.
+  const auto& newest = processed.back();
+  result.found = true;
+  result.processed_key = newest.key;
+  result.source_file = source_name_of(newest.key);
+  auto parquet = unwrap(parquet::arrow::OpenFile(store_->open_input(newest.key), arrow::default_memory_pool()),
+                        fmt::format("'{}' is not a Parquet file", newest.key));
+  result.expected_rows = parquet->parquet_reader()->metadata()->num_rows();
+  PgConnection db(postgres_);
+  result.actual_rows =
+      db.exec("SELECT count(*) FROM airflow_pipeline.bakery_deliveries WHERE source_file = $1", {result.source_file})
+          .integer(0, 0);
+  result.valid = result.expected_rows == result.actual_rows;
+  auto recorded = db.exec(sql::record_check, {result.processed_key, result.source_file, result.valid ? "true" : "false",
+                                              std::to_string(result.expected_rows),
+                                              std::to_string(result.actual_rows)});
+  result.check_id = recorded.integer(0, 0);
+  result.checked_at = std::string(recorded.value(0, 1));
+  return result;
+}
+
+}  // namespace datalab::airflow_pipeline
