@@ -145,11 +145,7 @@ start() {
 
 stop() {
   if running_pid; then
-    local pid; pid="$(cat "$PIDFILE")"
-    kill -TERM "$pid"
-    for _ in $(seq 1 120); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
-    if kill -0 "$pid" 2>/dev/null; then log "clickhouse: no exit after 30s, killing"; kill -KILL "$pid"; fi
-    rm -f "$PIDFILE"
+    terminate_pidfile clickhouse "$PIDFILE" 30
     log "clickhouse: stopped"
   else
     log "clickhouse: not running"

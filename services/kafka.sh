@@ -137,11 +137,7 @@ start() {
 
 stop() {
   if running_pid; then
-    local pid; pid="$(cat "$PIDFILE")"
-    kill -TERM "$pid"   # controlled shutdown; flushes the logs
-    for _ in $(seq 1 240); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
-    if kill -0 "$pid" 2>/dev/null; then log "kafka: no exit after 60s, killing"; kill -KILL "$pid"; fi
-    rm -f "$PIDFILE"
+    terminate_pidfile kafka "$PIDFILE" 60  # controlled shutdown; flushes the logs
     log "kafka: stopped"
   else
     log "kafka: not running"

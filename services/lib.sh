@@ -53,3 +53,17 @@ wait_for_port() {
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 pid_alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+
+# Stops the process named in a pid file, with its process group when it leads one: SIGTERM
+# (services flush and shut down cleanly on it), up to `seconds` to exit, then SIGKILL.
+terminate_pidfile() {
+  local label="$1" pidfile="$2" seconds="${3:-30}" pid
+  pid="$(cat "$pidfile")"
+  kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
+  for _ in $(seq 1 $((seconds * 4))); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
+  if kill -0 "$pid" 2>/dev/null; then
+    log "$label: did not stop within ${seconds}s, killing"
+    kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
+  fi
+  rm -f "$pidfile"
+}

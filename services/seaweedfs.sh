@@ -212,15 +212,8 @@ start() {
 
 stop() {
   if ! weed_alive; then rm -f "$PIDFILE"; log "seaweedfs: not running"; return 0; fi
-  local pid; pid="$(cat "$PIDFILE")"
   # weed shuts its services down in order on SIGTERM (flushes volumes and filer metadata).
-  kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
-  for _ in $(seq 1 120); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
-  if kill -0 "$pid" 2>/dev/null; then
-    log "seaweedfs: did not stop within 30s, killing"
-    kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
-  fi
-  rm -f "$PIDFILE"
+  terminate_pidfile seaweedfs "$PIDFILE" 30
   log "seaweedfs: stopped"
 }
 

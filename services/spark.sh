@@ -247,15 +247,9 @@ stop_one() {
   local name="$1" pidfile="$STATE/$1.pid" pid
   if ! pid_alive "$pidfile"; then rm -f "$pidfile"; return 0; fi
   pid="$(cat "$pidfile")"
-  kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
-  for _ in $(seq 1 120); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
-  if kill -0 "$pid" 2>/dev/null; then
-    log "spark: $name did not stop within 30s, killing"
-    kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
-  fi
+  terminate_pidfile "spark $name" "$pidfile" 30
   # executors are children of the worker in its process group: make sure none is left
   kill -KILL -- "-$pid" 2>/dev/null || true
-  rm -f "$pidfile"
 }
 
 stop() {
