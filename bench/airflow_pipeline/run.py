@@ -26,7 +26,6 @@ import threading
 import time
 import urllib.request
 import uuid
-from datetime import datetime
 
 import boto3
 import numpy as np
