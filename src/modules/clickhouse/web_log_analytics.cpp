@@ -6,7 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include "core/sql_script.h"
-#include "modules/clickhouse/web_logs_sql.h"
+#include "modules/clickhouse/clickhouse_sql.h"
 
 namespace datalab::clickhouse {
 
