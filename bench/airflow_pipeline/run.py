@@ -34,6 +34,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(ROOT, "bench"))
+from local_s3 import with_local_s3  # noqa: E402
 HERE = os.path.dirname(os.path.abspath(__file__))
 SPARK_PYTHON = os.path.expanduser("~/.cache/datalab/spark-venv/bin/python")
 SPARK_STATE = os.path.join(ROOT, ".state", "spark")
@@ -56,15 +58,7 @@ ITEMS = {"croissant": 2.50, "almond_croissant": 3.20, "pain_au_chocolat": 2.80, 
 
 
 def settings():
-    e = dict(os.environ)
-    if not e.get("S3_ENDPOINT"):
-        path = os.path.join(ROOT, ".state", "seaweedfs", "s3.env")
-        if not os.path.exists(path):
-            sys.exit("no S3 server: run services/ctl start seaweedfs")
-        for line in open(path):
-            if line.startswith("export "):
-                k, _, v = line[7:].strip().partition("=")
-                e[k] = v
+    e = with_local_s3(os.environ)
     e.setdefault("DB_HOST", "127.0.0.1")
     e.setdefault("DB_PORT", "10452")
     e.setdefault("POSTGRES_DB", "it_one")

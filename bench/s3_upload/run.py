@@ -15,20 +15,13 @@ import sys
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, "bench"))
 from gnu_time import timed  # noqa: E402
+from local_s3 import with_local_s3  # noqa: E402
 HERE = os.path.dirname(os.path.abspath(__file__))
 BUCKET = "bench-s3-upload"
 
 
 def env():
-    e = dict(os.environ)
-    if not e.get("S3_ENDPOINT"):
-        path = os.path.join(ROOT, ".state", "seaweedfs", "s3.env")
-        if not os.path.exists(path):
-            sys.exit("no S3 server: run services/ctl start seaweedfs")
-        for line in open(path):
-            if line.startswith("export "):
-                k, _, v = line[7:].strip().partition("=")
-                e[k] = v
+    e = with_local_s3(os.environ)
     e["S3_BUCKET"] = BUCKET
     return e
 
