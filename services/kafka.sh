@@ -24,29 +24,15 @@ install() {
   apt_ensure maven kcat
   [ -f "$LIBS/.complete" ] && return 0
   log "kafka: resolving Kafka $KAFKA_VERSION jars from Maven Central into $LIBS"
-  mkdir -p "$CACHE/$KAFKA_VERSION"
   # kafka-tools brings TopicCommand etc.; its connect-runtime (Jetty, Jersey, ...) is not needed.
-  cat > "$CACHE/$KAFKA_VERSION/pom.xml" <<EOF
-<project xmlns="http://maven.apache.org/POM/4.0.0">
-  <modelVersion>4.0.0</modelVersion>
-  <groupId>datalab</groupId><artifactId>kafka-libs</artifactId><version>1</version>
-  <packaging>pom</packaging>
-  <dependencies>
+  maven_copy_jars kafka "$CACHE/$KAFKA_VERSION" "$LIBS" "
     <dependency><groupId>org.apache.kafka</groupId><artifactId>kafka_2.13</artifactId><version>$KAFKA_VERSION</version></dependency>
     <dependency><groupId>org.apache.kafka</groupId><artifactId>kafka-server</artifactId><version>$KAFKA_VERSION</version></dependency>
     <dependency><groupId>org.apache.kafka</groupId><artifactId>kafka-tools</artifactId><version>$KAFKA_VERSION</version>
       <exclusions><exclusion><groupId>org.apache.kafka</groupId><artifactId>connect-runtime</artifactId></exclusion></exclusions></dependency>
     <dependency><groupId>org.apache.logging.log4j</groupId><artifactId>log4j-core</artifactId><version>$LOG4J_VERSION</version></dependency>
     <!-- Kafka logs through slf4j 1.7: this binds it to log4j2 -->
-    <dependency><groupId>org.apache.logging.log4j</groupId><artifactId>log4j-slf4j-impl</artifactId><version>$LOG4J_VERSION</version></dependency>
-  </dependencies>
-</project>
-EOF
-  rm -rf "$LIBS"
-  mvn -B -f "$CACHE/$KAFKA_VERSION/pom.xml" dependency:copy-dependencies -DoutputDirectory="$LIBS" \
-    -DincludeScope=runtime > "$CACHE/$KAFKA_VERSION/mvn.log" 2>&1 \
-    || { tail -n 40 "$CACHE/$KAFKA_VERSION/mvn.log" >&2; die "kafka: maven could not resolve the jars"; }
-  touch "$LIBS/.complete"
+    <dependency><groupId>org.apache.logging.log4j</groupId><artifactId>log4j-slf4j-impl</artifactId><version>$LOG4J_VERSION</version></dependency>"
 }
 
 write_config() {

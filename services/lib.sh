@@ -67,3 +67,28 @@ terminate_pidfile() {
   fi
   rm -f "$pidfile"
 }
+
+# Resolves Maven dependencies (the <dependency> elements given) from Maven Central and puts
+# their runtime jars into `out`; `out/.complete` marks a finished copy, so a broken download
+# is never mistaken for a cache. The pom and Maven's log stay in `work`.
+maven_copy_jars() {
+  local label="$1" work="$2" out="$3" dependencies="$4"
+  apt_ensure maven
+  mkdir -p "$work"
+  cat > "$work/pom.xml" <<EOF
+<project xmlns="http://maven.apache.org/POM/4.0.0">
+  <modelVersion>4.0.0</modelVersion>
+  <groupId>datalab</groupId><artifactId>$label-jars</artifactId><version>1</version>
+  <packaging>pom</packaging>
+  <dependencies>
+$dependencies
+  </dependencies>
+</project>
+EOF
+  rm -rf "$out.tmp"
+  mvn -B -f "$work/pom.xml" dependency:copy-dependencies -DoutputDirectory="$out.tmp" \
+    -DincludeScope=runtime > "$work/mvn.log" 2>&1 \
+    || { tail -n 40 "$work/mvn.log" >&2; rm -rf "$out.tmp"; die "$label: maven could not resolve the jars (log: $work/mvn.log)"; }
+  touch "$out.tmp/.complete"
+  rm -rf "$out"; mv "$out.tmp" "$out"
+}

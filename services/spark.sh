@@ -76,28 +76,12 @@ jars_dir() { echo "$JARS_CACHE/hadoop-aws-$(hadoop_version)_postgresql-$POSTGRES
 install_jars() {
   local hv dir; hv="$(hadoop_version)"; dir="$(jars_dir)"
   [ -f "$dir/.complete" ] && return 0
-  apt_ensure maven
   log "spark: resolving hadoop-aws $hv (+ AWS SDK bundle) and postgresql $POSTGRES_JDBC_VERSION from Maven Central"
-  mkdir -p "$JARS_CACHE"
-  cat >"$JARS_CACHE/pom.xml" <<EOF
-<project xmlns="http://maven.apache.org/POM/4.0.0">
-  <modelVersion>4.0.0</modelVersion>
-  <groupId>datalab</groupId><artifactId>spark-jars</artifactId><version>1</version>
-  <packaging>pom</packaging>
-  <dependencies>
+  maven_copy_jars spark "$JARS_CACHE" "$dir" "
     <dependency><groupId>org.apache.hadoop</groupId><artifactId>hadoop-aws</artifactId><version>$hv</version></dependency>
-    <dependency><groupId>org.postgresql</groupId><artifactId>postgresql</artifactId><version>$POSTGRES_JDBC_VERSION</version></dependency>
-  </dependencies>
-</project>
-EOF
-  rm -rf "$dir.tmp"
-  mvn -B -f "$JARS_CACHE/pom.xml" dependency:copy-dependencies -DoutputDirectory="$dir.tmp" \
-    -DincludeScope=runtime >"$JARS_CACHE/mvn.log" 2>&1 \
-    || { tail -n 40 "$JARS_CACHE/mvn.log" >&2; rm -rf "$dir.tmp"; die "spark: maven could not resolve the jars (log: $JARS_CACHE/mvn.log)"; }
-  ls "$dir.tmp"/hadoop-aws-*.jar "$dir.tmp"/bundle-*.jar "$dir.tmp"/postgresql-*.jar >/dev/null \
-    || die "spark: expected jars missing in $dir.tmp"
-  touch "$dir.tmp/.complete"
-  rm -rf "$dir"; mv "$dir.tmp" "$dir"
+    <dependency><groupId>org.postgresql</groupId><artifactId>postgresql</artifactId><version>$POSTGRES_JDBC_VERSION</version></dependency>"
+  ls "$dir"/hadoop-aws-*.jar "$dir"/bundle-*.jar "$dir"/postgresql-*.jar >/dev/null \
+    || { rm -rf "$dir"; die "spark: expected jars missing in $dir"; }
 }
 
 install() {
