@@ -37,8 +37,8 @@ const std::vector<std::pair<std::string, std::string>> kDefaults = {
     // Without S3_ENDPOINT the object store is this local directory (same layout: <dir>/<bucket>/<key>).
     {"S3_LOCAL_DIR", ".state/objectstore"},
     {"BOOTSTRAP_SERVER", "127.0.0.1:9092"},
-    {"SPARK_MASTER_URL", ""},
-    {"SPARK_CONNECT_URL", ""},
+    {"SPARK_MASTER_URL", "spark://127.0.0.1:7077"},
+    {"SPARK_CONNECT_URL", "sc://127.0.0.1:15002"},
     {"TG_CHAT_ID", ""},
     {"TG_TOKEN", ""},
     // Week 9 delivery service (datalab serve): Telegram API base address (tests point it at a
