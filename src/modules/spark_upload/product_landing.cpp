@@ -53,9 +53,10 @@ LandingResult land_products_csv(const std::string& csv_path, ObjectStore& store,
   // The header decides: name the missing column instead of Arrow's generic message.
   {
     auto probe_options = read_options;
-    auto probe_convert = arrow::csv::ConvertOptions::Defaults();
+    auto probe_parse = parse_options;
+    probe_parse.invalid_row_handler = [](const arrow::csv::InvalidRow&) { return arrow::csv::InvalidRowResult::Skip; };
     auto probe = arrow::csv::StreamingReader::Make(arrow::io::default_io_context(), *input, probe_options,
-                                                   arrow::csv::ParseOptions::Defaults(), probe_convert);
+                                                   probe_parse, arrow::csv::ConvertOptions::Defaults());
     if (!probe.ok()) throw Error(fmt::format("cannot read the products CSV '{}': {}", csv_path, probe.status().message()));
     const auto header = (*probe)->schema();
     for (const char* column : {"Product", "Price"}) {

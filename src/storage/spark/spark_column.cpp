@@ -69,7 +69,8 @@ Column Column::cast(const std::string& type) const { return cast_with(type, prot
 Column Column::try_cast(const std::string& type) const { return cast_with(type, proto::Expression::Cast::EVAL_MODE_TRY); }
 
 Column operator==(const Column& left, const Column& right) { return Column::fn("==", {left, right}); }
-Column operator!=(const Column& left, const Column& right) { return Column::fn("!=", {left, right}); }
+// Spark has no "!=" function: PySpark sends not(a == b) too.
+Column operator!=(const Column& left, const Column& right) { return !(left == right); }
 Column operator<(const Column& left, const Column& right) { return Column::fn("<", {left, right}); }
 Column operator>=(const Column& left, const Column& right) { return Column::fn(">=", {left, right}); }
 Column operator&&(const Column& left, const Column& right) { return Column::fn("and", {left, right}); }
