@@ -193,7 +193,13 @@ bool Config::is_secret(const std::string& key) {
 std::string Config::display(const std::string& key) const {
   const auto value = get(key).value_or("");
   if (is_secret(key) && !value.empty()) return "********";
-  return value;
+  // A token inside a URL (SPARK_CONNECT_URL's ";token=..."): mask the token only.
+  std::string shown = value;
+  for (auto pos = shown.find("token="); pos != std::string::npos; pos = shown.find("token=", pos + 1)) {
+    const auto begin = pos + 6, end = std::min(shown.find(';', begin), shown.size());
+    shown.replace(begin, end - begin, "********");
+  }
+  return shown;
 }
 
 }  // namespace datalab

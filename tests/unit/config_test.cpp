@@ -101,6 +101,8 @@ TEST(Config, SecretsAreMasked) {
   EXPECT_EQ(config.display("POSTGRES_PASSWORD"), "********");
   EXPECT_EQ(config.display("TG_TOKEN"), "********");
   EXPECT_EQ(config.display("POSTGRES_USER"), "it_one");
+  config.set_from_flag("SPARK_CONNECT_URL=sc://spark:15002/;token=s3cr3t;user_id=ann");
+  EXPECT_EQ(config.display("SPARK_CONNECT_URL"), "sc://spark:15002/;token=********;user_id=ann");
   EXPECT_TRUE(Config::is_secret("AWS_SECRET_ACCESS_KEY"));
   EXPECT_FALSE(Config::is_secret("AWS_ACCESS_KEY_ID"));
 }
