@@ -2,13 +2,16 @@
 against the real S3 server and PostgreSQL, a local HTTP receiver standing in for the
 Telegram Bot API, and the real Airflow DAG run with `airflow dags test` from the Airflow
 virtual environment that services/airflow.sh installs. psql and pyarrow check the results."""
+import atexit
 import concurrent.futures
 import http.server
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import threading
 import time
 import urllib.error
@@ -71,6 +74,11 @@ class TelegramReceiver:
         self.server.server_close()
 
 
+# The services' logs live for the test session only (shown in failures, then removed).
+SERVE_LOG_DIR = tempfile.mkdtemp(prefix="datalab-e2e-serve-")
+atexit.register(shutil.rmtree, SERVE_LOG_DIR, True)
+
+
 class Service:
     """`datalab serve` on a free port with its own bucket."""
 
@@ -81,8 +89,7 @@ class Service:
         env = dict(os.environ, **s3, DELIVERY_BUCKET=bucket, TG_API_URL=receiver.url, TG_TOKEN=TG_TOKEN,
                    TG_CHAT_ID=TG_CHAT, TG_BACKOFF_SECONDS="0.05", **(extra_env or {}))
         args = [binary, "serve", "--port", str(self.port)] + ([] if seed else ["--no-seed"])
-        self.log_path = os.path.join(ROOT, ".state", f"serve-{bucket}.log")
-        os.makedirs(os.path.dirname(self.log_path), exist_ok=True)
+        self.log_path = os.path.join(SERVE_LOG_DIR, f"serve-{bucket}.log")
         self.log = open(self.log_path, "w")
         self.proc = subprocess.Popen(args, cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.time() + 60
