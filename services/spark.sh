@@ -11,6 +11,9 @@
 # S3A points at S3_ENDPOINT (http://127.0.0.1:10456), path style, no SSL, keys AWS_ACCESS_KEY_ID /
 # AWS_SECRET_ACCESS_KEY (datalab / datalab-secret). Conf, logs, pids, work dirs under .state/spark;
 # the S3 secret is only in .state/spark/conf/connect.conf (mode 600), never on a command line.
+# S3A reads with the classic input stream: Hadoop 3.5's default "analytics" stream keeps every
+# object's metadata for the life of the process (HADOOP-19559/HADOOP-20058), so an object
+# overwritten with a different size (products.parquet on every run) then fails to read.
 source "$(dirname "$0")/lib.sh"
 load_settings
 
@@ -128,6 +131,7 @@ spark.hadoop.fs.s3a.connection.ssl.enabled  false
 spark.hadoop.fs.s3a.aws.credentials.provider org.apache.hadoop.fs.s3a.SimpleAWSCredentialsProvider
 spark.hadoop.fs.s3a.access.key              $S3_ACCESS_KEY
 spark.hadoop.fs.s3a.secret.key              $S3_SECRET_KEY
+spark.hadoop.fs.s3a.input.stream.type       classic
 EOF
   umask "$old_umask"
   mv "$CONF_DIR/connect.conf.tmp" "$CONF_DIR/connect.conf"

@@ -144,6 +144,14 @@ def test_generated_products_same_result_on_both_engines_and_reruns_do_not_duplic
     assert rerun == native, "a rerun changed the result"
 
 
+def test_spark_engine_reads_products_parquet_again_after_it_changed(runner, psql):
+    # Every run overwrites products.parquet; a Spark that cached the old object's size fails here.
+    for rows in (1000, 2500, 1200):
+        r = runner.run("--engine", "spark", "--rows", str(rows), "--seed", str(rows))
+        assert r.returncode == 0, r.stderr
+        assert _source_rows(psql, runner.source) == str(rows)
+
+
 def test_products_parquet_keeps_the_csv_text(runner):
     csv_path = runner.tmp_path / "small.csv"
     write_csv(csv_path, [("Mouse", "854.76"), ("Odd", " 1e3 ")])
