@@ -22,9 +22,12 @@ void check(const arrow::Status& status, const std::string& what) {
 }  // namespace
 
 ParquetFileWriter::ParquetFileWriter(std::shared_ptr<arrow::io::OutputStream> sink,
-                                     std::shared_ptr<arrow::Schema> schema)
+                                     std::shared_ptr<arrow::Schema> schema, int64_t row_group_rows)
     : sink_(std::move(sink)) {
-  auto properties = parquet::WriterProperties::Builder().compression(parquet::Compression::ZSTD)->build();
+  parquet::WriterProperties::Builder builder;
+  builder.compression(parquet::Compression::ZSTD);
+  if (row_group_rows > 0) builder.max_row_group_length(row_group_rows);
+  auto properties = builder.build();
   auto arrow_properties = parquet::ArrowWriterProperties::Builder().store_schema()->build();
   writer_ = unwrap(parquet::arrow::FileWriter::Open(*schema, arrow::default_memory_pool(), sink_,
                                                      properties, arrow_properties),

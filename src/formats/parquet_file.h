@@ -11,8 +11,10 @@ namespace datalab {
 
 class ParquetFileWriter {
  public:
+  // `row_group_rows`: rows per row group (0: Arrow's default, about a million); smaller groups
+  // let readers such as Spark split one file across tasks.
   ParquetFileWriter(std::shared_ptr<arrow::io::OutputStream> sink,
-                    std::shared_ptr<arrow::Schema> schema);
+                    std::shared_ptr<arrow::Schema> schema, int64_t row_group_rows = 0);
   // Opens a local file for writing.
   static ParquetFileWriter to_local_file(const std::string& path, std::shared_ptr<arrow::Schema> schema);
   void write(const arrow::RecordBatch& batch);

@@ -79,7 +79,8 @@ LandingResult land_products_csv(const std::string& csv_path, ObjectStore& store,
 
   ProgressBar progress("upload products.parquet", static_cast<uint64_t>(file_size), "bytes");
   int64_t bytes_reported = 0;
-  ParquetFileWriter writer(store.open_output(key), schema);
+  // Row groups of 128 Ki rows: Spark reads them in parallel tasks (one group would be one task).
+  ParquetFileWriter writer(store.open_output(key), schema, 131072);
   while (true) {
     std::shared_ptr<arrow::RecordBatch> batch;
     const auto status = reader->ReadNext(&batch);

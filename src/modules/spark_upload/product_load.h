@@ -19,6 +19,7 @@ struct LoadResult {
   int64_t loaded = 0;
   int64_t rejected = 0;  // including the malformed CSV lines of the landing stage
   double seconds = 0;
+  double commit_seconds = 0;  // the final PostgreSQL transaction (part of seconds)
 };
 
 // `source` is the landing object's URI (s3://bucket/products.parquet), stored with every row.
@@ -27,7 +28,7 @@ LoadResult load_natively(PgConnection& db, const ObjectStore& store, const Landi
 
 struct SparkLoadOptions {
   std::string parquet_path;  // what Spark reads (s3a://bucket/key or file:///...)
-  int partitions = 2;        // JDBC writers in parallel (the worker's cores)
+  int partitions = 0;        // > 0: repartition before the JDBC write (0: one writer per row group read)
 };
 
 LoadResult load_with_spark(spark::SparkSession& session, PgConnection& db, const LandingResult& landing,

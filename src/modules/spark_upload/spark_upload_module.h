@@ -18,7 +18,7 @@ struct SparkUploadOptions {
   int64_t bad_rows = 0;           // generated rows made invalid on purpose
   uint64_t seed = 42;
   int show = 10;                  // rows of the result to show
-  int spark_partitions = 2;       // parallel JDBC writers on Spark
+  int spark_partitions = 0;       // > 0: repartition before Spark's JDBC write
   std::string results = ".state/spark_upload/results.json";
 };
 
