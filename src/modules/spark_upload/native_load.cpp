@@ -43,6 +43,9 @@ LoadResult load_natively(PgConnection& db, const ObjectStore& store, const Landi
   auto input = store.open_input(landing.key);
   auto properties = parquet::ArrowReaderProperties();
   properties.set_batch_size(65536);
+  // Fetch each row group when it is read, not the whole file up front (bounded memory).
+  properties.set_pre_buffer(true);
+  properties.set_cache_options(arrow::io::CacheOptions::LazyDefaults());
   std::unique_ptr<parquet::arrow::FileReader> parquet;
   {
     parquet::arrow::FileReaderBuilder builder;

@@ -31,7 +31,8 @@ LandingResult land_products_csv(const std::string& csv_path, ObjectStore& store,
   const int64_t file_size = unwrap((*input)->GetSize(), csv_path);
 
   auto read_options = arrow::csv::ReadOptions::Defaults();
-  read_options.block_size = 4 << 20;
+  // Arrow reads up to 32 blocks ahead in the background: 1 MiB blocks bound that to 32 MiB.
+  read_options.block_size = 1 << 20;
   read_options.use_threads = false;  // the streaming reader decodes block by block
   auto parse_options = arrow::csv::ParseOptions::Defaults();
   parse_options.newlines_in_values = true;

