@@ -18,3 +18,14 @@ def with_local_s3(env):
                 k, _, v = line[7:].strip().partition("=")
                 e[k] = v
     return e
+
+
+def with_local_services(env):
+    """with_local_s3(env) plus the PostgreSQL settings' defaults (the local server's)."""
+    e = with_local_s3(env)
+    e.setdefault("DB_HOST", "127.0.0.1")
+    e.setdefault("DB_PORT", "10452")
+    e.setdefault("POSTGRES_DB", "it_one")
+    e.setdefault("POSTGRES_USER", "it_one")
+    e.setdefault("POSTGRES_PASSWORD", "it_one")
+    return e

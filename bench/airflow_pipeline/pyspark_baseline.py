@@ -10,21 +10,17 @@ import os
 import sys
 import time
 
-from pyspark.sql import SparkSession
-from pyspark.sql import functions as F
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from pyspark.sql import functions as F  # noqa: E402
+from pyspark_jdbc import connect, jdbc_target  # noqa: E402
 
 
 def main():
     path, table = sys.argv[1], sys.argv[2]
     t0 = time.perf_counter()
-    spark = SparkSession.builder.remote(os.environ.get("SPARK_CONNECT_URL", "sc://127.0.0.1:15002")).getOrCreate()
+    spark = connect()
     connected = time.perf_counter()
-    url = "jdbc:postgresql://{}:{}/{}".format(os.environ.get("DB_HOST", "127.0.0.1"),
-                                              os.environ.get("DB_PORT", "10452"),
-                                              os.environ.get("POSTGRES_DB", "it_one"))
-    props = {"user": os.environ.get("POSTGRES_USER", "it_one"),
-             "password": os.environ.get("POSTGRES_PASSWORD", ""),
-             "driver": "org.postgresql.Driver"}
+    url, props = jdbc_target()
     start = time.perf_counter()
     df = spark.read.parquet(path)
     df = (df.withColumn("source_file", F.lit(path.rsplit("/", 1)[-1]))

@@ -22,7 +22,6 @@ import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import urllib.request
 import uuid
@@ -35,10 +34,10 @@ import pyarrow.parquet as pq
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, "bench"))
-from local_s3 import with_local_s3  # noqa: E402
+from local_s3 import with_local_services  # noqa: E402
+from spark_jvms import JvmSampler  # noqa: E402
 HERE = os.path.dirname(os.path.abspath(__file__))
 SPARK_PYTHON = os.path.expanduser("~/.cache/datalab/spark-venv/bin/python")
-SPARK_STATE = os.path.join(ROOT, ".state", "spark")
 BUCKET = "bench-airflow-pipeline"
 SPARK_TABLE = "airflow_pipeline.bakery_deliveries_spark"
 
@@ -58,12 +57,7 @@ ITEMS = {"croissant": 2.50, "almond_croissant": 3.20, "pain_au_chocolat": 2.80, 
 
 
 def settings():
-    e = with_local_s3(os.environ)
-    e.setdefault("DB_HOST", "127.0.0.1")
-    e.setdefault("DB_PORT", "10452")
-    e.setdefault("POSTGRES_DB", "it_one")
-    e.setdefault("POSTGRES_USER", "it_one")
-    e.setdefault("POSTGRES_PASSWORD", "it_one")
+    e = with_local_services(os.environ)
     e["DELIVERY_BUCKET"] = BUCKET
     return e
 
@@ -119,60 +113,6 @@ def children(pid):
         return [int(c) for c in open(f"/proc/{pid}/task/{pid}/children").read().split()]
     except OSError:
         return []
-
-
-def rss_mib(pid):
-    try:
-        for line in open(f"/proc/{pid}/status"):
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return 0.0
-
-
-def spark_jvms():
-    """{'driver': pid, 'executor': [pids]}: the Spark Connect server and its executors."""
-    out = {"driver": None, "executor": []}
-    try:
-        out["driver"] = int(open(os.path.join(SPARK_STATE, "connect.pid")).read().strip())
-    except (OSError, ValueError):
-        pass
-    for d in os.listdir("/proc"):
-        if d.isdigit():
-            try:
-                cmd = open(f"/proc/{d}/cmdline", "rb").read().replace(b"\0", b" ")
-            except OSError:
-                continue
-            if b"CoarseGrainedExecutorBackend" in cmd:
-                out["executor"].append(int(d))
-            elif out["driver"] is None and b"SparkConnectServer" in cmd and b"java" in cmd:
-                out["driver"] = int(d)
-    return out
-
-
-class JvmSampler(threading.Thread):
-    def __init__(self, interval=0.2):
-        super().__init__(daemon=True)
-        self.interval, self.stop_flag = interval, threading.Event()
-        self.jvms = spark_jvms()
-        self.before = self.sample()
-        self.peak = dict(self.before)
-
-    def sample(self):
-        return {"driver": rss_mib(self.jvms["driver"]) if self.jvms["driver"] else 0.0,
-                "executor": sum(rss_mib(p) for p in self.jvms["executor"])}
-
-    def run(self):
-        while not self.stop_flag.is_set():
-            s = self.sample()
-            for k in s:
-                self.peak[k] = max(self.peak[k], s[k])
-            time.sleep(self.interval)
-
-    def stop(self):
-        self.stop_flag.set()
-        self.join()
 
 
 def pg(env):
