@@ -9,6 +9,7 @@
 #include <parquet/arrow/reader.h>
 #include <spdlog/spdlog.h>
 
+#include "core/arrow_status.h"
 #include "core/error.h"
 #include "formats/parquet_file.h"
 #include "modules/airflow_pipeline/airflow_pipeline_fixtures.h"
@@ -51,16 +52,6 @@ std::string pg_type_of(const arrow::DataType& type) {
   }
 }
 
-template <typename T>
-T unwrap(arrow::Result<T> result, const std::string& what) {
-  if (!result.ok()) throw Error(fmt::format("{}: {}", what, result.status().ToString()));
-  return std::move(result).ValueUnsafe();
-}
-
-void check(const arrow::Status& status, const std::string& what) {
-  if (!status.ok()) throw Error(fmt::format("{}: {}", what, status.ToString()));
-}
-
 // Unlocks the session-level advisory lock when the upload ends, even on error.
 class UploadLock {
  public:
@@ -94,13 +85,13 @@ std::shared_ptr<arrow::Table> parse_delivery_csv(const std::string& text, const 
   const auto schema = delivery_schema();  // kept alive: fields() is a reference into it
   for (const auto& field : schema->fields()) convert.column_types[field->name()] = field->type();
   convert.include_columns = kColumns;
-  auto reader = unwrap(arrow::csv::TableReader::Make(arrow::io::default_io_context(), input,
+  auto reader = unwrap_arrow(arrow::csv::TableReader::Make(arrow::io::default_io_context(), input,
                                                      arrow::csv::ReadOptions::Defaults(),
                                                      arrow::csv::ParseOptions::Defaults(), convert),
                        fmt::format("cannot read delivery CSV {}", origin));
-  auto table = unwrap(reader->Read(), fmt::format("cannot parse delivery CSV {}", origin));
+  auto table = unwrap_arrow(reader->Read(), fmt::format("cannot parse delivery CSV {}", origin));
   // Same field order and types as delivery_schema(), non-null as declared.
-  return unwrap(table->CombineChunks(), "cannot combine CSV chunks")->ReplaceSchemaMetadata(nullptr);
+  return unwrap_arrow(table->CombineChunks(), "cannot combine CSV chunks")->ReplaceSchemaMetadata(nullptr);
 }
 
 std::string source_name_of(const std::string& processed_key) {
@@ -150,7 +141,7 @@ SeedResult DeliveryPipeline::seed_files() {
     arrow::TableBatchReader batches(*table);
     std::shared_ptr<arrow::RecordBatch> batch;
     while (true) {
-      check(batches.ReadNext(&batch), "cannot read fixture batches");
+      check_arrow(batches.ReadNext(&batch), "cannot read fixture batches");
       if (!batch) break;
       writer.write(*batch);
     }
@@ -175,11 +166,11 @@ UploadResult DeliveryPipeline::upload() {
   if (!key) return result;
   result.source_file = *key;
 
-  auto parquet = unwrap(parquet::arrow::OpenFile(store_->open_input(*key), arrow::default_memory_pool()),
+  auto parquet = unwrap_arrow(parquet::arrow::OpenFile(store_->open_input(*key), arrow::default_memory_pool()),
                         fmt::format("'{}' is not a Parquet file", *key));
   result.file_rows = parquet->parquet_reader()->metadata()->num_rows();
   std::shared_ptr<arrow::Schema> file_schema;
-  check(parquet->GetSchema(&file_schema), fmt::format("cannot read the schema of '{}'", *key));
+  check_arrow(parquet->GetSchema(&file_schema), fmt::format("cannot read the schema of '{}'", *key));
   std::vector<int> indices;
   for (const auto& name : kColumns) {
     const int index = file_schema->GetFieldIndex(name);
@@ -189,7 +180,7 @@ UploadResult DeliveryPipeline::upload() {
   std::vector<int> row_groups(parquet->num_row_groups());
   for (int i = 0; i < parquet->num_row_groups(); ++i) row_groups[i] = i;
   // Flat schema: the leaf column indices are the field indices.
-  auto reader = unwrap(parquet->GetRecordBatchReader(row_groups, indices), fmt::format("cannot read '{}'", *key));
+  auto reader = unwrap_arrow(parquet->GetRecordBatchReader(row_groups, indices), fmt::format("cannot read '{}'", *key));
   auto stage_fields = reader->schema()->fields();
   stage_fields.push_back(arrow::field("source_row", arrow::int64(), false));
   auto stage_schema = arrow::schema(stage_fields);
@@ -206,13 +197,13 @@ UploadResult DeliveryPipeline::upload() {
     PostgresCopyWriter writer(db, "pg_temp", "delivery_stage", stage_schema);
     int64_t row = 0;
     while (true) {
-      auto batch = unwrap(reader->Next(), fmt::format("cannot read '{}'", *key));
+      auto batch = unwrap_arrow(reader->Next(), fmt::format("cannot read '{}'", *key));
       if (!batch) break;
       arrow::Int64Builder positions;
-      check(positions.Reserve(batch->num_rows()), "out of memory");
+      check_arrow(positions.Reserve(batch->num_rows()), "out of memory");
       for (int64_t i = 0; i < batch->num_rows(); ++i) positions.UnsafeAppend(++row);
-      auto column = unwrap(positions.Finish(), "cannot build row positions");
-      auto staged = unwrap(batch->AddColumn(batch->num_columns(), stage_fields.back(), column),
+      auto column = unwrap_arrow(positions.Finish(), "cannot build row positions");
+      auto staged = unwrap_arrow(batch->AddColumn(batch->num_columns(), stage_fields.back(), column),
                            "cannot add row positions");
       writer.write(*staged);
     }
@@ -240,7 +231,7 @@ CheckResult DeliveryPipeline::validate_last_upload() {
   result.found = true;
   result.processed_key = newest.key;
   result.source_file = source_name_of(newest.key);
-  auto parquet = unwrap(parquet::arrow::OpenFile(store_->open_input(newest.key), arrow::default_memory_pool()),
+  auto parquet = unwrap_arrow(parquet::arrow::OpenFile(store_->open_input(newest.key), arrow::default_memory_pool()),
                         fmt::format("'{}' is not a Parquet file", newest.key));
   result.expected_rows = parquet->parquet_reader()->metadata()->num_rows();
   PgConnection db(postgres_);

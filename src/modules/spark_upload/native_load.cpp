@@ -8,6 +8,7 @@
 #include <parquet/arrow/reader.h>
 #include <parquet/properties.h>
 
+#include "core/arrow_status.h"
 #include "core/error.h"
 #include "core/progress.h"
 #include "modules/spark_upload/product_load.h"
@@ -19,16 +20,6 @@
 namespace datalab::spark_upload {
 
 namespace {
-
-template <typename T>
-T unwrap(arrow::Result<T> result, const std::string& what) {
-  if (!result.ok()) throw ServiceError(fmt::format("{}: {}", what, result.status().message()));
-  return std::move(result).ValueUnsafe();
-}
-
-void check(const arrow::Status& status, const std::string& what) {
-  if (!status.ok()) throw Error(fmt::format("{}: {}", what, status.message()));
-}
 
 std::optional<std::string_view> text_at(const arrow::StringArray& array, int64_t row) {
   if (array.IsNull(row)) return std::nullopt;
@@ -49,12 +40,12 @@ LoadResult load_natively(PgConnection& db, const ObjectStore& store, const Landi
   std::unique_ptr<parquet::arrow::FileReader> parquet;
   {
     parquet::arrow::FileReaderBuilder builder;
-    check(builder.Open(input), fmt::format("'{}' is not a Parquet file", landing.uri));
+    check_arrow<ServiceError>(builder.Open(input), fmt::format("'{}' is not a Parquet file", landing.uri));
     builder.properties(properties);
-    check(builder.Build(&parquet), fmt::format("cannot read '{}'", landing.uri));
+    check_arrow<ServiceError>(builder.Build(&parquet), fmt::format("cannot read '{}'", landing.uri));
   }
   std::shared_ptr<arrow::Schema> file_schema;
-  check(parquet->GetSchema(&file_schema), landing.uri);
+  check_arrow(parquet->GetSchema(&file_schema), landing.uri);
   const int product_index = file_schema->GetFieldIndex("Product");
   const int price_index = file_schema->GetFieldIndex("Price");
   if (product_index < 0 || price_index < 0) {
@@ -62,7 +53,7 @@ LoadResult load_natively(PgConnection& db, const ObjectStore& store, const Landi
   }
   std::vector<int> row_groups(static_cast<std::size_t>(parquet->num_row_groups()));
   for (std::size_t i = 0; i < row_groups.size(); ++i) row_groups[i] = static_cast<int>(i);
-  auto reader = unwrap(parquet->GetRecordBatchReader(row_groups, {product_index, price_index}),
+  auto reader = unwrap_arrow<ServiceError>(parquet->GetRecordBatchReader(row_groups, {product_index, price_index}),
                        fmt::format("cannot read '{}'", landing.uri));
 
   const auto products_schema = arrow::schema({arrow::field("name", arrow::utf8()),
@@ -78,15 +69,15 @@ LoadResult load_natively(PgConnection& db, const ObjectStore& store, const Landi
     PostgresCopyWriter writer(db, "spark_upload", "products", products_schema);
     int64_t row_number = 0;
     while (true) {
-      auto batch = unwrap(reader->Next(), fmt::format("cannot read '{}'", landing.uri));
+      auto batch = unwrap_arrow<ServiceError>(reader->Next(), fmt::format("cannot read '{}'", landing.uri));
       if (!batch) break;
       auto products = std::dynamic_pointer_cast<arrow::StringArray>(batch->column(0));
       auto prices = std::dynamic_pointer_cast<arrow::StringArray>(batch->column(1));
       if (!products || !prices) throw Error(fmt::format("'{}': Product and Price must be text columns", landing.uri));
       arrow::StringBuilder names;
       arrow::Decimal128Builder cents(arrow::decimal128(12, 2));
-      check(names.Reserve(batch->num_rows()), "reserve");
-      check(cents.Reserve(batch->num_rows()), "reserve");
+      check_arrow(names.Reserve(batch->num_rows()), "reserve");
+      check_arrow(cents.Reserve(batch->num_rows()), "reserve");
       for (int64_t row = 0; row < batch->num_rows(); ++row) {
         ++row_number;
         const auto product = text_at(*products, row);
@@ -97,14 +88,14 @@ LoadResult load_natively(PgConnection& db, const ObjectStore& store, const Landi
                               price ? std::optional<std::string>(*price) : std::nullopt, verdict.reason, std::nullopt});
           continue;
         }
-        check(names.Append(*product), "name");
-        check(cents.Append(arrow::Decimal128(verdict.price_cents)), "price");
+        check_arrow(names.Append(*product), "name");
+        check_arrow(cents.Append(arrow::Decimal128(verdict.price_cents)), "price");
       }
       const int64_t valid = names.length();
       std::shared_ptr<arrow::Array> name_array, price_array;
-      check(names.Finish(&name_array), "name");
-      check(cents.Finish(&price_array), "price");
-      auto source_array = unwrap(arrow::MakeArrayFromScalar(*source_scalar, valid), "source");
+      check_arrow(names.Finish(&name_array), "name");
+      check_arrow(cents.Finish(&price_array), "price");
+      auto source_array = unwrap_arrow(arrow::MakeArrayFromScalar(*source_scalar, valid), "source");
       writer.write(*arrow::RecordBatch::Make(products_schema, valid, {name_array, price_array, source_array}));
       result.loaded += valid;
       progress.advance(static_cast<uint64_t>(batch->num_rows()));

@@ -6,21 +6,12 @@
 #include <arrow/io/file.h>
 #include <fmt/format.h>
 
+#include "core/arrow_status.h"
 #include "core/error.h"
 #include "core/progress.h"
 #include "formats/parquet_file.h"
 
 namespace datalab::spark_upload {
-
-namespace {
-
-template <typename T>
-T unwrap(arrow::Result<T> result, const std::string& what) {
-  if (!result.ok()) throw Error(fmt::format("{}: {}", what, result.status().message()));
-  return std::move(result).ValueUnsafe();
-}
-
-}  // namespace
 
 LandingResult land_products_csv(const std::string& csv_path, ObjectStore& store, const std::string& key) {
   const auto start = std::chrono::steady_clock::now();
@@ -28,7 +19,7 @@ LandingResult land_products_csv(const std::string& csv_path, ObjectStore& store,
   result.key = key;
   auto input = arrow::io::ReadableFile::Open(csv_path);
   if (!input.ok()) throw ConfigError(fmt::format("cannot open the products CSV '{}': {}", csv_path, input.status().message()));
-  const int64_t file_size = unwrap((*input)->GetSize(), csv_path);
+  const int64_t file_size = unwrap_arrow((*input)->GetSize(), csv_path);
 
   auto read_options = arrow::csv::ReadOptions::Defaults();
   // Arrow reads up to 32 blocks ahead in the background: 1 MiB blocks bound that to 32 MiB.
@@ -70,7 +61,7 @@ LandingResult land_products_csv(const std::string& csv_path, ObjectStore& store,
     }
   }
   input = arrow::io::ReadableFile::Open(csv_path);
-  auto reader = unwrap(arrow::csv::StreamingReader::Make(arrow::io::default_io_context(), *input, read_options,
+  auto reader = unwrap_arrow(arrow::csv::StreamingReader::Make(arrow::io::default_io_context(), *input, read_options,
                                                          parse_options, convert_options),
                        fmt::format("cannot read the products CSV '{}'", csv_path));
   // Product first, Price second, whatever the CSV's column order.

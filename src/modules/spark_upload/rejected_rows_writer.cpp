@@ -2,20 +2,16 @@
 
 #include <arrow/api.h>
 
-#include "core/error.h"
+#include "core/arrow_status.h"
 #include "storage/postgres/postgres_copy_writer.h"
 
 namespace datalab::spark_upload {
 
 namespace {
 
-void check(const arrow::Status& status) {
-  if (!status.ok()) throw Error("cannot build rejected rows: " + status.ToString());
-}
-
 template <typename Builder, typename Value>
 void append(Builder& builder, const std::optional<Value>& value) {
-  check(value ? builder.Append(*value) : builder.AppendNull());
+  check_arrow(value ? builder.Append(*value) : builder.AppendNull(), "rejected rows");
 }
 
 }  // namespace
@@ -34,22 +30,22 @@ void write_rejected_rows(PgConnection& db, const std::string& source, const std:
     const std::size_t end = std::min(rows.size(), begin + kBatch);
     for (std::size_t i = begin; i < end; ++i) {
       const auto& row = rows[i];
-      check(sources.Append(source));
+      check_arrow(sources.Append(source), "rejected rows");
       append(row_numbers, row.row_number);
       append(csv_lines, row.csv_line);
       append(products, row.product);
       append(prices, row.price);
-      check(reasons.Append(row.reason));
+      check_arrow(reasons.Append(row.reason), "rejected rows");
       append(raws, row.raw);
     }
     std::vector<std::shared_ptr<arrow::Array>> columns(7);
-    check(sources.Finish(&columns[0]));
-    check(row_numbers.Finish(&columns[1]));
-    check(csv_lines.Finish(&columns[2]));
-    check(products.Finish(&columns[3]));
-    check(prices.Finish(&columns[4]));
-    check(reasons.Finish(&columns[5]));
-    check(raws.Finish(&columns[6]));
+    check_arrow(sources.Finish(&columns[0]), "rejected rows");
+    check_arrow(row_numbers.Finish(&columns[1]), "rejected rows");
+    check_arrow(csv_lines.Finish(&columns[2]), "rejected rows");
+    check_arrow(products.Finish(&columns[3]), "rejected rows");
+    check_arrow(prices.Finish(&columns[4]), "rejected rows");
+    check_arrow(reasons.Finish(&columns[5]), "rejected rows");
+    check_arrow(raws.Finish(&columns[6]), "rejected rows");
     writer.write(*arrow::RecordBatch::Make(schema, static_cast<int64_t>(end - begin), columns));
   }
   writer.finish();

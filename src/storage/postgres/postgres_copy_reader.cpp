@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "core/arrow_status.h"
 #include "core/error.h"
 
 namespace datalab {
@@ -19,9 +20,7 @@ uint16_t be16(const char* p) {
 uint32_t be32(const char* p) { return (uint32_t{be16(p)} << 16) | be16(p + 2); }
 uint64_t be64(const char* p) { return (uint64_t{be32(p)} << 32) | be32(p + 4); }
 
-void check(const arrow::Status& status) {
-  if (!status.ok()) throw Error("cannot build Arrow batch: " + status.ToString());
-}
+void check(const arrow::Status& status) { check_arrow(status, "cannot build Arrow batch"); }
 
 __int128 pow10_128(int n) {
   __int128 v = 1;
