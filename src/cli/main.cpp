@@ -2,6 +2,7 @@
 //   datalab run <module>|all [flags]     run a course module end to end
 //   datalab library add|update-reader|delete-book|query ...
 //   datalab erd <schema> -o FILE.png      entity-relationship diagram of a live schema
+//   datalab spark sql "<query>"           any Spark SQL on the cluster (Spark Connect)
 //   datalab config                       effective settings and where each came from
 #include <cstdlib>
 #include <iostream>
@@ -12,6 +13,7 @@
 
 #include "core/error.h"
 #include "modules/erd/erd_command.h"
+#include "modules/spark_sql/spark_sql_command.h"
 #include "modules/module.h"
 
 using namespace datalab;
@@ -71,6 +73,7 @@ int main(int argc, char** argv) {
   });
   for (auto& module : modules) module->add_commands(app, context);
   erd::add_erd_command(app, context);
+  spark_sql::add_spark_command(app, context);
   app.add_subcommand("config", "show the effective settings (secrets masked)")->callback([&] { print_config(context); });
 
   try {

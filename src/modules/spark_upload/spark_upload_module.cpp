@@ -14,7 +14,6 @@
 #include "modules/spark_upload/product_load.h"
 #include "modules/spark_upload/spark_upload_sql.h"
 #include "storage/objectstore/object_store.h"
-#include "storage/spark/spark_dataframe.h"
 #include "storage/spark/spark_session.h"
 
 namespace datalab::spark_upload {
@@ -29,28 +28,6 @@ double seconds_since(Clock::time_point start) { return std::chrono::duration<dou
 std::string spark_path(const std::string& uri) {
   if (uri.rfind("s3://", 0) == 0) return "s3a://" + uri.substr(5);
   return uri;
-}
-
-ResultTable to_result_table(const arrow::Table& table) {
-  ResultTable out;
-  for (const auto& field : table.schema()->fields()) {
-    out.columns.push_back(field->name());
-    const bool number = arrow::is_integer(field->type()->id()) || arrow::is_floating(field->type()->id()) ||
-                        arrow::is_decimal(field->type()->id());
-    out.kinds.push_back(number ? ValueKind::Number : ValueKind::Text);
-  }
-  auto combined = table.CombineChunks();
-  if (!combined.ok()) throw Error(combined.status().ToString());
-  for (int64_t row = 0; row < table.num_rows(); ++row) {
-    std::vector<std::optional<std::string>> values;
-    for (int column = 0; column < table.num_columns(); ++column) {
-      auto scalar = (*combined)->column(column)->chunk(0)->GetScalar(row);
-      if (!scalar.ok() || !(*scalar)->is_valid) values.push_back(std::nullopt);
-      else values.push_back((*scalar)->ToString());
-    }
-    out.add_row(std::move(values));
-  }
-  return out;
 }
 
 }  // namespace
@@ -69,26 +46,6 @@ void SparkUploadModule::add_run_flags(CLI::App& command) {
       ->capture_default_str();
   command.add_option("--results", options_.results, "results file (JSON) with counts and timings")
       ->capture_default_str();
-}
-
-void SparkUploadModule::add_commands(CLI::App& root, AppContext& context) {
-  auto* spark = root.add_subcommand("spark", "Spark through datalab's Spark Connect client (SPARK_CONNECT_URL)");
-  spark->require_subcommand(1);
-  auto* sql = spark->add_subcommand("sql", "run a Spark SQL query on the cluster and print its rows");
-  sql->add_option("query", sql_query_, "the query")->required();
-  sql->add_option("--show", sql_show_, "print Spark's own df.show(N) text instead of a table");
-  sql->callback([this, &context] {
-    auto session = spark::SparkSession::connect(spark::SparkConnectSettings::from(context.config));
-    auto frame = session->sql(sql_query_);
-    if (sql_show_ > 0) {
-      fmt::print("{}", frame.show_string(sql_show_));
-      return;
-    }
-    Report report(context.format);
-    report.table(fmt::format("Spark {} at {}", session->spark_version(), session->settings().describe()),
-                 to_result_table(*frame.collect()));
-    report.finish();
-  });
 }
 
 int SparkUploadModule::run(AppContext& context) {

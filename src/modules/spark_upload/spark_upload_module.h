@@ -3,7 +3,6 @@
 // name/price, created_at added -> appended to spark_upload.products, then the rows written
 // are shown. `--engine native` (default) runs in datalab; `--engine spark` runs the transform
 // on the Spark cluster at SPARK_CONNECT_URL through datalab's Spark Connect client.
-// `datalab spark sql "<query>"` runs any Spark SQL through the same client.
 #include <cstdint>
 #include <string>
 
@@ -29,13 +28,10 @@ class SparkUploadModule : public Module {
     return "products CSV -> products.parquet on S3 -> PostgreSQL products, natively or on Spark (week 7)";
   }
   void add_run_flags(CLI::App& command) override;
-  void add_commands(CLI::App& root, AppContext& context) override;
   int run(AppContext& context) override;
 
  private:
   SparkUploadOptions options_;
-  std::string sql_query_;
-  int sql_show_ = 0;
 };
 
 }  // namespace datalab::spark_upload
