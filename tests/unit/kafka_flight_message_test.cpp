@@ -69,11 +69,30 @@ TEST(KafkaFlightValidation, AcceptsAGoodMessageAndKeepsTheUploadColumns) {
   ASSERT_TRUE(verdict.row) << verdict.reason;
   EXPECT_EQ(verdict.row->flight_id, 0);
   EXPECT_EQ(verdict.row->origin, "ATL");
-  EXPECT_EQ(verdict.row->arrival_time, "2024-01-15T10:30:00+00:00");
+  EXPECT_EQ(verdict.row->departure_micros, 1'705'305'600'000'000);  // 2024-01-15T08:00:00Z
+  EXPECT_EQ(verdict.row->arrival_micros, 1'705'314'600'000'000);    // 2024-01-15T10:30:00Z
   EXPECT_EQ(verdict.row->duration_minutes, 150);
+
+  // One binary COPY tuple: 10 fields, each a big-endian length and the value.
   std::string copy;
   append_upload_copy_row(copy, *verdict.row);
-  EXPECT_EQ(copy, "0\tDelta\tDL101\tATL\tJFK\t2024-01-15T08:00:00+00:00\t2024-01-15T10:30:00+00:00\t150\tB737-800\tOn Time\n");
+  auto be = [&](std::size_t at, int bytes) {
+    uint64_t v = 0;
+    for (int i = 0; i < bytes; ++i) v = (v << 8) | static_cast<unsigned char>(copy[at + i]);
+    return v;
+  };
+  ASSERT_EQ(copy.size(), 2u + 12 + 9 + 9 + 7 + 7 + 12 + 12 + 8 + 12 + 11);
+  EXPECT_EQ(be(0, 2), 10u);
+  EXPECT_EQ(be(2, 4), 8u);  // flight_id bigint
+  EXPECT_EQ(copy.substr(18, 5), "Delta");
+  EXPECT_EQ(copy.substr(36, 3), "ATL");
+  constexpr int64_t kPgEpoch = 946'684'800'000'000;  // 2000-01-01 in Unix microseconds
+  EXPECT_EQ(be(46, 4), 8u);
+  EXPECT_EQ(static_cast<int64_t>(be(50, 8)), 1'705'305'600'000'000 - kPgEpoch);
+  EXPECT_EQ(static_cast<int64_t>(be(62, 8)), 1'705'314'600'000'000 - kPgEpoch);
+  EXPECT_EQ(be(70, 4), 4u);
+  EXPECT_EQ(be(74, 4), 150u);
+  EXPECT_EQ(copy.substr(copy.size() - 7), "On Time");
 }
 
 TEST(KafkaFlightValidation, RejectsEachKindWithItsReason) {

@@ -48,7 +48,8 @@ void append_flight_message(std::string& out, const FlightTextRow& row);
 // A validated message, reduced to the flights_upload columns.
 struct UploadRow {
   int64_t flight_id = 0;
-  std::string airline, flight_number, origin, destination, departure_time, arrival_time;
+  std::string airline, flight_number, origin, destination;
+  int64_t departure_micros = 0, arrival_micros = 0;  // UTC, microseconds since the Unix epoch
   int32_t duration_minutes = 0;
   std::string aircraft_type, status;
 };
@@ -61,7 +62,7 @@ struct Verdict {
 // Checks schema version, JSON shape, field types and value ranges.
 Verdict validate_flight_message(std::string_view value);
 
-// Appends the row in COPY text format (tab-separated, newline-terminated).
+// Appends the row as one binary COPY tuple of flights_upload (the server parses nothing).
 void append_upload_copy_row(std::string& out, const UploadRow& row);
 
 // The dead-letter value: the reason and the original message (value, key, topic,

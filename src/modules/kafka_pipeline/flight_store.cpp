@@ -9,6 +9,7 @@
 #include "core/error.h"
 #include "modules/kafka_pipeline/kafka_pipeline_sql.h"
 #include "storage/postgres/postgres_copy_writer.h"
+#include "storage/postgres/copy_binary_encoder.h"
 #include "storage/postgres/postgres_text_copy.h"
 
 namespace datalab::kafka_pipeline {
@@ -102,12 +103,15 @@ UploadSink::UploadSink(PgConnection& db) : db_(db) {
 
 int64_t UploadSink::write(const std::vector<UploadRow>& rows) {
   if (rows.empty()) return 0;
+  // Binary COPY: the server stores the values as sent instead of parsing zoned timestamps.
   buffer_.clear();
+  CopyBinaryEncoder::append_header(buffer_);
   for (const auto& row : rows) append_upload_copy_row(buffer_, row);
+  CopyBinaryEncoder::append_trailer(buffer_);
   return db_.transaction([&]() -> int64_t {
     if (merge_batches_left_ == 0) {
       db_.exec("SAVEPOINT direct_copy");
-      PostgresTextCopy copy(db_, "COPY kafka_pipeline.flights_upload FROM STDIN");
+      PostgresTextCopy copy(db_, "COPY kafka_pipeline.flights_upload FROM STDIN WITH (FORMAT binary)");
       copy.write(buffer_);
       try {
         const long long inserted = copy.finish();
@@ -121,7 +125,7 @@ int64_t UploadSink::write(const std::vector<UploadRow>& rows) {
     } else {
       --merge_batches_left_;
     }
-    PostgresTextCopy copy(db_, "COPY flights_upload_batch FROM STDIN");
+    PostgresTextCopy copy(db_, "COPY flights_upload_batch FROM STDIN WITH (FORMAT binary)");
     copy.write(buffer_);
     copy.finish();
     return db_.exec(sql::merge_upload_batch).affected();

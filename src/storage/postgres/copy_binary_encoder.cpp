@@ -53,6 +53,32 @@ void check_supported(const arrow::Field& field) {
 
 }  // namespace
 
+CopyBinaryTuple::CopyBinaryTuple(std::string& out, int16_t fields) : out_(out) {
+  put16(out_, static_cast<uint16_t>(fields));
+}
+
+CopyBinaryTuple& CopyBinaryTuple::int32(int32_t value) {
+  put32(out_, 4);
+  put32(out_, static_cast<uint32_t>(value));
+  return *this;
+}
+
+CopyBinaryTuple& CopyBinaryTuple::int64(int64_t value) {
+  put32(out_, 8);
+  put64(out_, static_cast<uint64_t>(value));
+  return *this;
+}
+
+CopyBinaryTuple& CopyBinaryTuple::text(std::string_view value) {
+  put32(out_, static_cast<uint32_t>(value.size()));
+  out_.append(value);
+  return *this;
+}
+
+CopyBinaryTuple& CopyBinaryTuple::timestamp_micros(int64_t unix_micros) {
+  return int64(unix_micros - kPgEpochMicros);
+}
+
 std::string encode_pg_numeric(const std::string& unscaled, int scale) {
   const bool negative = !unscaled.empty() && unscaled[0] == '-';
   std::string digits = negative ? unscaled.substr(1) : unscaled;

@@ -7,6 +7,7 @@
 //   timestamp[any unit]→timestamp/timestamptz, decimal128→numeric.
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <arrow/api.h>
@@ -27,6 +28,21 @@ class CopyBinaryEncoder {
 
  private:
   std::shared_ptr<arrow::Schema> schema_;
+};
+
+// One binary COPY tuple built field by field, for rows that are not Arrow batches (the
+// header and trailer come from CopyBinaryEncoder). Fields go in the table's column order.
+class CopyBinaryTuple {
+ public:
+  CopyBinaryTuple(std::string& out, int16_t fields);
+  CopyBinaryTuple& int32(int32_t value);
+  CopyBinaryTuple& int64(int64_t value);
+  CopyBinaryTuple& text(std::string_view value);
+  // timestamp / timestamptz from microseconds since the Unix epoch (UTC).
+  CopyBinaryTuple& timestamp_micros(int64_t unix_micros);
+
+ private:
+  std::string& out_;
 };
 
 // PostgreSQL's binary numeric for a decimal given as its unscaled integer digits and scale,

@@ -1,6 +1,7 @@
 #pragma once
-// COPY ... FROM STDIN in a text format (text or csv) that the server parses: for CSV files
-// and for rows whose values are already text (timestamps with zones, JSON fields).
+// COPY ... FROM STDIN of bytes the caller has already formatted: CSV files as they are, or
+// rows encoded by the caller (text, or binary tuples from CopyBinaryTuple), with the
+// SQLSTATE kept when the server refuses them.
 #include <string>
 #include <string_view>
 
