@@ -10,7 +10,7 @@
 #include "modules/kafka_pipeline/kafka_pipeline_sql.h"
 #include "storage/postgres/postgres_copy_writer.h"
 #include "storage/postgres/copy_binary_encoder.h"
-#include "storage/postgres/postgres_text_copy.h"
+#include "storage/postgres/postgres_copy_stream.h"
 
 namespace datalab::kafka_pipeline {
 
@@ -69,7 +69,7 @@ int64_t FlightStore::load_csv(const std::string& path) {
   if (columns.empty()) throw ConfigError(fmt::format("{}: no header line", path));
   return db_.transaction([&] {
     db_.exec("TRUNCATE kafka_pipeline.flights");
-    PostgresTextCopy copy(db_, fmt::format("COPY kafka_pipeline.flights ({}) FROM STDIN WITH (FORMAT csv, FREEZE)",
+    PostgresCopyStream copy(db_, fmt::format("COPY kafka_pipeline.flights ({}) FROM STDIN WITH (FORMAT csv, FREEZE)",
                                            fmt::join(columns, ", ")));
     std::string chunk(1 << 20, '\0');
     while (file) {
@@ -111,7 +111,7 @@ int64_t UploadSink::write(const std::vector<UploadRow>& rows) {
   return db_.transaction([&]() -> int64_t {
     if (merge_batches_left_ == 0) {
       db_.exec("SAVEPOINT direct_copy");
-      PostgresTextCopy copy(db_, "COPY kafka_pipeline.flights_upload FROM STDIN WITH (FORMAT binary)");
+      PostgresCopyStream copy(db_, "COPY kafka_pipeline.flights_upload FROM STDIN WITH (FORMAT binary)");
       copy.write(buffer_);
       try {
         const long long inserted = copy.finish();
@@ -125,7 +125,7 @@ int64_t UploadSink::write(const std::vector<UploadRow>& rows) {
     } else {
       --merge_batches_left_;
     }
-    PostgresTextCopy copy(db_, "COPY flights_upload_batch FROM STDIN WITH (FORMAT binary)");
+    PostgresCopyStream copy(db_, "COPY flights_upload_batch FROM STDIN WITH (FORMAT binary)");
     copy.write(buffer_);
     copy.finish();
     return db_.exec(sql::merge_upload_batch).affected();

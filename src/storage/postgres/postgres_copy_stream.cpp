@@ -1,4 +1,4 @@
-#include "storage/postgres/postgres_text_copy.h"
+#include "storage/postgres/postgres_copy_stream.h"
 
 #include <fmt/format.h>
 
@@ -14,14 +14,14 @@ std::string statement_head(const std::string& statement) {
 }
 }  // namespace
 
-PostgresTextCopy::PostgresTextCopy(PgConnection& connection, std::string copy_statement)
+PostgresCopyStream::PostgresCopyStream(PgConnection& connection, std::string copy_statement)
     : connection_(connection), statement_(std::move(copy_statement)) {
   connection_.exec(statement_);
   open_ = true;
   buffer_.reserve(kSendBytes + 4096);
 }
 
-PostgresTextCopy::~PostgresTextCopy() {
+PostgresCopyStream::~PostgresCopyStream() {
   if (open_) {
     // Abandoned (an exception is on its way): abort the COPY so the connection stays usable.
     PQputCopyEnd(connection_.raw(), "datalab: copy abandoned");
@@ -29,7 +29,7 @@ PostgresTextCopy::~PostgresTextCopy() {
   }
 }
 
-void PostgresTextCopy::send() {
+void PostgresCopyStream::send() {
   if (buffer_.empty()) return;
   if (PQputCopyData(connection_.raw(), buffer_.data(), static_cast<int>(buffer_.size())) != 1) {
     throw ServiceError(fmt::format("`{}` failed: {}", statement_head(statement_), PQerrorMessage(connection_.raw())));
@@ -37,12 +37,12 @@ void PostgresTextCopy::send() {
   buffer_.clear();
 }
 
-void PostgresTextCopy::write(std::string_view data) {
+void PostgresCopyStream::write(std::string_view data) {
   buffer_.append(data);
   if (buffer_.size() >= kSendBytes) send();
 }
 
-long long PostgresTextCopy::finish() {
+long long PostgresCopyStream::finish() {
   send();
   open_ = false;
   if (PQputCopyEnd(connection_.raw(), nullptr) != 1) {

@@ -9,13 +9,13 @@
 
 namespace datalab {
 
-class PostgresTextCopy {
+class PostgresCopyStream {
  public:
   // `copy_statement` is the full "COPY ... FROM STDIN ..." statement.
-  PostgresTextCopy(PgConnection& connection, std::string copy_statement);
-  ~PostgresTextCopy();
-  PostgresTextCopy(const PostgresTextCopy&) = delete;
-  PostgresTextCopy& operator=(const PostgresTextCopy&) = delete;
+  PostgresCopyStream(PgConnection& connection, std::string copy_statement);
+  ~PostgresCopyStream();
+  PostgresCopyStream(const PostgresCopyStream&) = delete;
+  PostgresCopyStream& operator=(const PostgresCopyStream&) = delete;
 
   void write(std::string_view data);
   // Ends the COPY; returns the rows the server stored. Throws ServiceError when the server
