@@ -256,6 +256,23 @@ def test_reloading_a_file_never_duplicates_rows(env):
     assert service.request("GET", "/validate-last-upload")[0] == 200
 
 
+def test_a_new_file_under_a_loaded_name_is_loaded_in_full(env):
+    """Files are told apart by content, not by name alone: a different file that reuses the
+    name of one already loaded is a new load (the retry above is not)."""
+    service = env.start()
+    assert service.request("POST", "/upload")[0] == 201  # delivery_1.parquet
+    env.s3fs.copy_file(f"{env.bucket}/delivery_2.parquet", f"{env.bucket}/delivery_1.parquet")  # other rows, same name
+    status, body = service.request("POST", "/upload")
+    assert status == 201 and body["file"] == "delivery_1.parquet"
+    assert body["rows"] == ROWS_PER_FILE and body["rows_inserted"] == ROWS_PER_FILE
+    assert env.psql.scalar("SELECT count(*) FROM airflow_pipeline.bakery_deliveries "
+                           "WHERE source_file = 'delivery_1.parquet'") == str(2 * ROWS_PER_FILE)
+    assert env.psql.scalar("SELECT count(DISTINCT source_fingerprint) FROM airflow_pipeline.bakery_deliveries") == "2"
+    status, body = service.request("GET", "/validate-last-upload")
+    assert status == 200, body
+    assert body["expected_rows"] == body["actual_rows"] == ROWS_PER_FILE
+
+
 @pytest.mark.parametrize("body, reason", [
     ("not json", "not valid JSON"),
     ("[1, 2]", "JSON object"),

@@ -151,36 +151,54 @@ SeedResult DeliveryPipeline::seed_files() {
   return result;
 }
 
+namespace {
+
+// What identifies a delivery file's content: FNV-1a over its Parquet footer (row groups,
+// sizes, statistics) and its size. Not a security hash: it tells a retry of the same file
+// from a different file that reuses the name.
+std::string file_fingerprint(parquet::arrow::FileReader& parquet, int64_t file_size) {
+  const std::string footer = parquet.parquet_reader()->metadata()->SerializeToString();
+  uint64_t hash = 0xcbf29ce484222325ULL;
+  auto mix = [&](unsigned char byte) { hash = (hash ^ byte) * 0x100000001b3ULL; };
+  for (const char c : footer) mix(static_cast<unsigned char>(c));
+  for (int shift = 0; shift < 64; shift += 8) mix(static_cast<unsigned char>(file_size >> shift));
+  return fmt::format("{:016x}", hash);
+}
+
+}  // namespace
+
 UploadResult DeliveryPipeline::upload() {
   const auto start = std::chrono::steady_clock::now();
   PgConnection db(postgres_);
   UploadLock lock(db);
   UploadResult result;
-  std::optional<std::string> key;
+  std::optional<ObjectInfo> file;
   for (const auto& object : store_->list("", /*recursive=*/false)) {
     if (is_delivery_file(object.key)) {
-      key = object.key;
+      file = object;
       break;
     }
   }
-  if (!key) return result;
-  result.source_file = *key;
+  if (!file) return result;
+  const std::string key = file->key;
+  result.source_file = key;
 
-  auto parquet = unwrap_arrow(parquet::arrow::OpenFile(store_->open_input(*key), arrow::default_memory_pool()),
-                        fmt::format("'{}' is not a Parquet file", *key));
+  auto parquet = unwrap_arrow(parquet::arrow::OpenFile(store_->open_input(key), arrow::default_memory_pool()),
+                        fmt::format("'{}' is not a Parquet file", key));
   result.file_rows = parquet->parquet_reader()->metadata()->num_rows();
+  const std::string fingerprint = file_fingerprint(*parquet, file->size);
   std::shared_ptr<arrow::Schema> file_schema;
-  check_arrow(parquet->GetSchema(&file_schema), fmt::format("cannot read the schema of '{}'", *key));
+  check_arrow(parquet->GetSchema(&file_schema), fmt::format("cannot read the schema of '{}'", key));
   std::vector<int> indices;
   for (const auto& name : kColumns) {
     const int index = file_schema->GetFieldIndex(name);
-    if (index < 0) throw Error(fmt::format("delivery file '{}' has no column '{}'", *key, name));
+    if (index < 0) throw Error(fmt::format("delivery file '{}' has no column '{}'", key, name));
     indices.push_back(index);
   }
   std::vector<int> row_groups(parquet->num_row_groups());
   for (int i = 0; i < parquet->num_row_groups(); ++i) row_groups[i] = i;
   // Flat schema: the leaf column indices are the field indices.
-  auto reader = unwrap_arrow(parquet->GetRecordBatchReader(row_groups, indices), fmt::format("cannot read '{}'", *key));
+  auto reader = unwrap_arrow(parquet->GetRecordBatchReader(row_groups, indices), fmt::format("cannot read '{}'", key));
   auto stage_fields = reader->schema()->fields();
   stage_fields.push_back(arrow::field("source_row", arrow::int64(), false));
   auto stage_schema = arrow::schema(stage_fields);
@@ -197,7 +215,7 @@ UploadResult DeliveryPipeline::upload() {
     PostgresCopyWriter writer(db, "pg_temp", "delivery_stage", stage_schema);
     int64_t row = 0;
     while (true) {
-      auto batch = unwrap_arrow(reader->Next(), fmt::format("cannot read '{}'", *key));
+      auto batch = unwrap_arrow(reader->Next(), fmt::format("cannot read '{}'", key));
       if (!batch) break;
       arrow::Int64Builder positions;
       check_arrow(positions.Reserve(batch->num_rows()), "out of memory");
@@ -208,15 +226,15 @@ UploadResult DeliveryPipeline::upload() {
       writer.write(*staged);
     }
     writer.finish();
-    const long long inserted = db.exec(sql::insert_staged, {*key}).affected();
-    db.exec(sql::record_upload, {*key, std::to_string(result.file_rows), std::to_string(inserted)});
+    const long long inserted = db.exec(sql::insert_staged, {key, fingerprint}).affected();
+    db.exec(sql::record_upload, {key, fingerprint, std::to_string(result.file_rows), std::to_string(inserted)});
     return static_cast<int64_t>(inserted);
   });
   // Committed: a crash from here on leaves the file at the root, and the retry inserts nothing.
-  result.processed_key = store_->move_to_folder(*key, kProcessedFolder);
+  result.processed_key = store_->move_to_folder(key, kProcessedFolder);
   result.loaded = true;
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  spdlog::info("upload: {} -> {} ({} rows in the file, {} inserted, {:.3f} s)", *key, result.processed_key,
+  spdlog::info("upload: {} -> {} ({} rows in the file, {} inserted, {:.3f} s)", key, result.processed_key,
                result.file_rows, result.rows_inserted, result.seconds);
   return result;
 }
@@ -235,9 +253,10 @@ CheckResult DeliveryPipeline::validate_last_upload() {
                         fmt::format("'{}' is not a Parquet file", newest.key));
   result.expected_rows = parquet->parquet_reader()->metadata()->num_rows();
   PgConnection db(postgres_);
-  result.actual_rows =
-      db.exec("SELECT count(*) FROM airflow_pipeline.bakery_deliveries WHERE source_file = $1", {result.source_file})
-          .integer(0, 0);
+  result.actual_rows = db.exec("SELECT count(*) FROM airflow_pipeline.bakery_deliveries "
+                               "WHERE source_file = $1 AND source_fingerprint = $2",
+                               {result.source_file, file_fingerprint(*parquet, newest.size)})
+                           .integer(0, 0);
   result.valid = result.expected_rows == result.actual_rows;
   auto recorded = db.exec(sql::record_check, {result.processed_key, result.source_file, result.valid ? "true" : "false",
                                               std::to_string(result.expected_rows),
