@@ -19,6 +19,8 @@ class ParquetFileWriter {
   static ParquetFileWriter to_local_file(const std::string& path, std::shared_ptr<arrow::Schema> schema);
   void write(const arrow::RecordBatch& batch);
   void close();
+  // The footer of the written file (after close): row groups and column statistics.
+  std::shared_ptr<parquet::FileMetaData> metadata() const { return writer_->metadata(); }
 
  private:
   std::shared_ptr<arrow::io::OutputStream> sink_;

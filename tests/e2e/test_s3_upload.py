@@ -160,3 +160,28 @@ def test_wrong_credentials_and_missing_endpoint_are_clear(datalab, s3, tmp_path)
     out, _ = run_s3_upload(datalab, tmp_path, nokey, check=False)
     assert out.returncode == 2
     assert "AWS_SECRET_ACCESS_KEY is empty" in out.stderr
+
+
+def test_iceberg_data_files_carry_column_metrics_that_prune_scans(datalab, psql, tmp_path):
+    env = dict(_s3_env(), S3_BUCKET=f"e2e-{uuid.uuid4().hex[:10]}", S3_CATALOG=f"e2e-{uuid.uuid4().hex[:10]}",
+               S3_REGION="us-east-1")
+    run_s3_upload(datalab, tmp_path, env, "--mode", "overwrite")
+    table = catalog(env).load_table("main.products")
+    entries = [e for m in table.current_snapshot().manifests(table.io) for e in m.fetch_manifest_entry(table.io)]
+    assert len(entries) == 1
+    data_file = entries[0].data_file
+    ids = {f.name: f.field_id for f in table.schema().fields}
+    assert data_file.value_counts[ids["id"]] == PRODUCTS
+    assert data_file.null_value_counts[ids["name"]] == 0
+    # The bounds are PostgreSQL's min and max, in Iceberg's binary form.
+    lo_id, hi_id, lo_price, hi_price = psql.query("SELECT min(id), max(id), min(price), max(price) "
+                                                  "FROM s3_upload.products")[0]
+    assert int.from_bytes(data_file.lower_bounds[ids["id"]], "little") == int(lo_id)
+    assert int.from_bytes(data_file.upper_bounds[ids["id"]], "little") == int(hi_id)
+    cents = lambda b: int.from_bytes(b, "big", signed=True)  # noqa: E731 (decimal: unscaled, big-endian)
+    assert cents(data_file.lower_bounds[ids["price"]]) == round(float(lo_price) * 100)
+    assert cents(data_file.upper_bounds[ids["price"]]) == round(float(hi_price) * 100)
+    # Readers skip the file when a filter cannot match it, and still read it when one can.
+    assert list(table.scan(row_filter=f"id > {hi_id}").plan_files()) == []
+    assert len(list(table.scan(row_filter=f"id <= {lo_id}").plan_files())) == 1
+    assert table.scan(row_filter="id <= 10").to_arrow().num_rows == 10

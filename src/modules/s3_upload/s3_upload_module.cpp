@@ -78,6 +78,7 @@ std::shared_ptr<arrow::Schema> products_schema() {
 struct WrittenObject {
   std::string kind, key, uri;
   int64_t rows = 0, bytes = 0;
+  std::vector<iceberg::ColumnStats> columns;  // from the written file's footer
 };
 
 struct ExportResult {
@@ -95,6 +96,7 @@ ExportResult export_products(PgConnection& db, ObjectStore& store, const std::ve
   std::vector<std::unique_ptr<BatchQueue>> queues;
   std::vector<std::thread> writers;
   std::vector<std::exception_ptr> errors(targets.size());
+  std::vector<std::vector<iceberg::ColumnStats>> columns(targets.size());
   for (std::size_t i = 0; i < targets.size(); ++i) queues.push_back(std::make_unique<BatchQueue>(4));
   for (std::size_t i = 0; i < targets.size(); ++i) {
     writers.emplace_back([&, i] {
@@ -102,6 +104,7 @@ ExportResult export_products(PgConnection& db, ObjectStore& store, const std::ve
         ParquetFileWriter writer(store.open_output(targets[i].key), schema);
         while (auto batch = queues[i]->pop()) writer.write(*batch);
         writer.close();
+        columns[i] = iceberg::column_stats(*writer.metadata());
       } catch (...) {
         errors[i] = std::current_exception();
         queues[i]->abort();
@@ -130,8 +133,10 @@ ExportResult export_products(PgConnection& db, ObjectStore& store, const std::ve
     if (e) std::rethrow_exception(e);
   }
   result.seconds = seconds_since(start);
-  for (auto target : targets) {
+  for (std::size_t i = 0; i < targets.size(); ++i) {
+    auto target = targets[i];
     target.rows = result.rows;
+    target.columns = std::move(columns[i]);
     target.bytes = store.size(target.key);
     target.uri = store.uri(target.key);
     result.objects.push_back(std::move(target));
@@ -218,7 +223,8 @@ int S3UploadModule::run(AppContext& context) {
   if (table) {
     iceberg::CommitResult commit;
     try {
-      commit = table->commit(*products_schema(), {{targets[1].key, exported.rows, exported.objects[1].bytes}}, mode);
+      commit = table->commit(*products_schema(),
+                             {{targets[1].key, exported.rows, exported.objects[1].bytes, exported.objects[1].columns}}, mode);
     } catch (...) {
       try {
         store.remove(targets[1].key);  // never referenced by a visible snapshot

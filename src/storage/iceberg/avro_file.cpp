@@ -85,6 +85,36 @@ void AvroRecord::set_null(const std::string& path) {
   check(avro_value_set_null(&branch), "set " + path);
 }
 
+namespace {
+
+// Fills a ["null", array<record{key, value}>] union with one element per entry.
+template <typename Entry, typename SetValue>
+void set_map(avro_value_t field, const std::string& path, const std::vector<Entry>& entries, SetValue set_value) {
+  avro_value_t array;
+  check(avro_value_set_branch(&field, 1, &array), "set " + path);
+  for (const auto& [key, value] : entries) {
+    avro_value_t element, k, v;
+    check(avro_value_append(&array, &element, nullptr), "append to " + path);
+    check(avro_value_get_by_name(&element, "key", &k, nullptr), "key of " + path);
+    check(avro_value_get_by_name(&element, "value", &v, nullptr), "value of " + path);
+    check(avro_value_set_int(&k, key), "set key of " + path);
+    check(set_value(v, value), "set value of " + path);
+  }
+}
+
+}  // namespace
+
+void AvroRecord::set_int_long_map(const std::string& path, const std::vector<std::pair<int32_t, int64_t>>& entries) {
+  set_map(field(path), path, entries, [](avro_value_t& v, int64_t value) { return avro_value_set_long(&v, value); });
+}
+
+void AvroRecord::set_int_bytes_map(const std::string& path,
+                                   const std::vector<std::pair<int32_t, std::string>>& entries) {
+  set_map(field(path), path, entries, [](avro_value_t& v, const std::string& value) {
+    return avro_value_set_bytes(&v, const_cast<char*>(value.data()), value.size());
+  });
+}
+
 AvroFileWriter::AvroFileWriter(std::string schema_json, std::vector<std::pair<std::string, std::string>> metadata)
     : schema_json_(std::move(schema_json)), metadata_(std::move(metadata)) {
   check(avro_schema_from_json_length(schema_json_.c_str(), schema_json_.size(), &schema_), "parse schema");

@@ -26,6 +26,9 @@ class AvroRecord {
   // For ["null", T] unions: nullopt picks the null branch.
   void set_optional_long(const std::string& path, std::optional<int64_t> v);
   void set_null(const std::string& path);
+  // For ["null", map] unions (Avro arrays of key/value records, as Iceberg writes maps).
+  void set_int_long_map(const std::string& path, const std::vector<std::pair<int32_t, int64_t>>& entries);
+  void set_int_bytes_map(const std::string& path, const std::vector<std::pair<int32_t, std::string>>& entries);
 
  private:
   avro_value_t field(const std::string& path);

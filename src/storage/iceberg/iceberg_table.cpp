@@ -280,6 +280,22 @@ CommitResult IcebergTable::commit(const arrow::Schema& schema, const std::vector
                                      "equality_ids", "sort_order_id"}) {
           r.set_null(std::string("data_file.") + optional);
         }
+        if (!f.columns.empty()) {
+          std::vector<std::pair<int32_t, int64_t>> values, nulls;
+          std::vector<std::pair<int32_t, std::string>> lower, upper;
+          for (const auto& c : f.columns) {
+            values.emplace_back(c.field_id, c.value_count);
+            if (c.null_count) nulls.emplace_back(c.field_id, *c.null_count);
+            if (c.lower && c.upper) {
+              lower.emplace_back(c.field_id, *c.lower);
+              upper.emplace_back(c.field_id, *c.upper);
+            }
+          }
+          r.set_int_long_map("data_file.value_counts", values);
+          r.set_int_long_map("data_file.null_value_counts", nulls);
+          r.set_int_bytes_map("data_file.lower_bounds", lower);
+          r.set_int_bytes_map("data_file.upper_bounds", upper);
+        }
       });
     }
     store_.write_bytes(manifest_key, writer.finish());

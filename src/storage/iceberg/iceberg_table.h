@@ -12,6 +12,7 @@
 #include <arrow/type.h>
 #include <nlohmann/json.hpp>
 
+#include "storage/iceberg/column_stats.h"
 #include "storage/iceberg/sql_catalog.h"
 #include "storage/objectstore/object_store.h"
 
@@ -23,6 +24,7 @@ struct DataFile {
   std::string key;  // object key in the store
   int64_t record_count = 0;
   int64_t size = 0;
+  std::vector<ColumnStats> columns;  // metrics for readers' file pruning (empty: none)
 };
 
 struct CommitResult {
