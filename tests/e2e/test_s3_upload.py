@@ -130,6 +130,11 @@ def test_iceberg_table_through_pyiceberg_append_then_overwrite(datalab, psql, s3
     assert table.current_snapshot().summary.operation.value == "overwrite"
     assert arrow_rows(table.scan().to_arrow()) == expected
     assert third["iceberg"]["total_records"] == PRODUCTS
+    # The overwrite keeps the two files it replaced on record as DELETED, with their own
+    # sequence numbers; only the new file is live.
+    entries = sorted((e["status"], e["sequence_number"]) for e in table.inspect.entries().to_pylist())
+    assert entries == [(1, 3), (2, 1), (2, 2)]
+    assert table.inspect.files().num_rows == 1
 
 
 def test_local_directory_without_endpoint(datalab, psql, tmp_path):

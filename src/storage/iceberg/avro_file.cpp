@@ -169,21 +169,35 @@ std::string AvroFileWriter::finish() {
   return out;
 }
 
-avro_value_t AvroView::field(const std::string& name) const {
-  avro_value_t child;
-  check(avro_value_get_by_name(value_, name.c_str(), &child, nullptr), "no field " + name);
-  // Unwrap ["null", T] unions to their current branch.
-  if (avro_value_get_type(&child) == AVRO_UNION) {
-    avro_value_t branch;
-    check(avro_value_get_current_branch(&child, &branch), "read " + name);
-    return branch;
+avro_value_t AvroView::field(const std::string& path) const {
+  avro_value_t current = *value_;
+  for (const auto& name : split_path(path)) {
+    avro_value_t child;
+    check(avro_value_get_by_name(&current, name.c_str(), &child, nullptr), "no field " + path);
+    // Unwrap ["null", T] unions to their current branch.
+    if (avro_value_get_type(&child) == AVRO_UNION) {
+      avro_value_t branch;
+      check(avro_value_get_current_branch(&child, &branch), "read " + path);
+      child = branch;
+    }
+    current = child;
   }
-  return child;
+  return current;
 }
 
-bool AvroView::has(const std::string& name) const {
-  avro_value_t child;
-  return avro_value_get_by_name(value_, name.c_str(), &child, nullptr) == 0;
+bool AvroView::has(const std::string& path) const {
+  avro_value_t current = *value_;
+  for (const auto& name : split_path(path)) {
+    avro_value_t child;
+    if (avro_value_get_by_name(&current, name.c_str(), &child, nullptr) != 0) return false;
+    if (avro_value_get_type(&child) == AVRO_UNION) {
+      avro_value_t branch;
+      if (avro_value_get_current_branch(&child, &branch) != 0) return false;
+      child = branch;
+    }
+    current = child;
+  }
+  return true;
 }
 
 int64_t AvroView::get_long(const std::string& name) const {

@@ -57,7 +57,7 @@ class AvroFileWriter {
   int64_t count_ = 0;
 };
 
-// Read access to one decoded record.
+// Read access to one decoded record; nested fields by dotted path ("data_file.file_path").
 class AvroView {
  public:
   explicit AvroView(avro_value_t* value) : value_(value) {}

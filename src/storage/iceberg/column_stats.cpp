@@ -98,6 +98,7 @@ std::vector<ColumnStats> column_stats(const parquet::FileMetaData& metadata) {
     bool bounds_known = true;
     for (int group = 0; group < metadata.num_row_groups(); ++group) {
       const auto chunk = metadata.RowGroup(group)->ColumnChunk(column);
+      stats.size += chunk->total_compressed_size();
       stats.value_count += chunk->num_values();
       const auto statistics = chunk->statistics();
       if (!statistics) {

@@ -126,6 +126,58 @@ std::vector<ManifestFile> read_manifest_list(const ObjectStore& store, const std
   return manifests;
 }
 
+// A data file the parent snapshot still lists, with the data and file sequence numbers it
+// keeps when a later snapshot marks it DELETED.
+struct LiveFile {
+  std::string path, format;
+  int64_t records = 0, size = 0, sequence = 0, file_sequence = 0;
+};
+
+std::vector<LiveFile> live_data_files(const ObjectStore& store, const std::vector<ManifestFile>& manifests) {
+  std::vector<LiveFile> files;
+  for (const auto& m : manifests) {
+    if (m.content != 0) continue;  // delete manifests: none are written here
+    read_avro_file(store.read_bytes(store.key_of(m.path)), [&](const AvroView& e) {
+      if (e.get_long("status") == 2) return;  // already deleted
+      LiveFile f;
+      f.path = e.get_string("data_file.file_path");
+      f.format = e.get_string("data_file.file_format");
+      f.records = e.get_long("data_file.record_count");
+      f.size = e.get_long("data_file.file_size_in_bytes");
+      // ADDED entries inherit their manifest's sequence number.
+      f.sequence = e.get_optional_long("sequence_number").value_or(m.sequence_number);
+      f.file_sequence = e.get_optional_long("file_sequence_number").value_or(m.sequence_number);
+      files.push_back(std::move(f));
+    });
+  }
+  return files;
+}
+
+// The data_file's metric maps (empty when unknown: readers such as pyiceberg's
+// inspect.entries() expect maps) and its unused optional fields.
+void set_data_file_metrics(AvroRecord& r, const std::vector<ColumnStats>& columns) {
+  std::vector<std::pair<int32_t, int64_t>> sizes, values, nulls;
+  std::vector<std::pair<int32_t, std::string>> lower, upper;
+  for (const auto& c : columns) {
+    sizes.emplace_back(c.field_id, c.size);
+    values.emplace_back(c.field_id, c.value_count);
+    if (c.null_count) nulls.emplace_back(c.field_id, *c.null_count);
+    if (c.lower && c.upper) {
+      lower.emplace_back(c.field_id, *c.lower);
+      upper.emplace_back(c.field_id, *c.upper);
+    }
+  }
+  r.set_int_long_map("data_file.column_sizes", sizes);
+  r.set_int_long_map("data_file.value_counts", values);
+  r.set_int_long_map("data_file.null_value_counts", nulls);
+  r.set_int_long_map("data_file.nan_value_counts", {});
+  r.set_int_bytes_map("data_file.lower_bounds", lower);
+  r.set_int_bytes_map("data_file.upper_bounds", upper);
+  for (const char* unused : {"key_metadata", "split_offsets", "equality_ids", "sort_order_id"}) {
+    r.set_null(std::string("data_file.") + unused);
+  }
+}
+
 std::string write_manifest_list(const std::vector<ManifestFile>& manifests, int64_t snapshot_id,
                                 std::optional<int64_t> parent_id, int64_t sequence_number) {
   AvroFileWriter writer(kManifestFileSchema,
@@ -275,27 +327,7 @@ CommitResult IcebergTable::commit(const arrow::Schema& schema, const std::vector
         r.set_string("data_file.file_format", "PARQUET");
         r.set_long("data_file.record_count", f.record_count);
         r.set_long("data_file.file_size_in_bytes", f.size);
-        for (const char* optional : {"column_sizes", "value_counts", "null_value_counts", "nan_value_counts",
-                                     "lower_bounds", "upper_bounds", "key_metadata", "split_offsets",
-                                     "equality_ids", "sort_order_id"}) {
-          r.set_null(std::string("data_file.") + optional);
-        }
-        if (!f.columns.empty()) {
-          std::vector<std::pair<int32_t, int64_t>> values, nulls;
-          std::vector<std::pair<int32_t, std::string>> lower, upper;
-          for (const auto& c : f.columns) {
-            values.emplace_back(c.field_id, c.value_count);
-            if (c.null_count) nulls.emplace_back(c.field_id, *c.null_count);
-            if (c.lower && c.upper) {
-              lower.emplace_back(c.field_id, *c.lower);
-              upper.emplace_back(c.field_id, *c.upper);
-            }
-          }
-          r.set_int_long_map("data_file.value_counts", values);
-          r.set_int_long_map("data_file.null_value_counts", nulls);
-          r.set_int_bytes_map("data_file.lower_bounds", lower);
-          r.set_int_bytes_map("data_file.upper_bounds", upper);
-        }
+        set_data_file_metrics(r, f.columns);
       });
     }
     store_.write_bytes(manifest_key, writer.finish());
@@ -351,8 +383,45 @@ CommitResult IcebergTable::commit(const arrow::Schema& schema, const std::vector
     const int64_t sequence = metadata.value("last-sequence-number", int64_t{0}) + 1;
 
     std::vector<ManifestFile> manifests;
+    std::optional<std::string> deleted_manifest_key;
     if (mode == WriteMode::Append && !parent_manifest_list.empty()) {
       manifests = read_manifest_list(store_, parent_manifest_list);
+    } else if (!parent_manifest_list.empty()) {
+      // Overwrite: the parent's live files stay on record as DELETED by this snapshot.
+      const auto replaced = live_data_files(store_, read_manifest_list(store_, parent_manifest_list));
+      if (!replaced.empty()) {
+        deleted_manifest_key = fmt::format("{}/metadata/{}-m1-{}.avro", location_key_, commit_uuid, attempt);
+        AvroFileWriter writer(kManifestEntrySchema, {{"schema", iceberg_schema_json(schema).dump()},
+                                                     {"partition-spec", "[]"},
+                                                     {"partition-spec-id", "0"},
+                                                     {"format-version", "2"},
+                                                     {"content", "data"}});
+        ManifestFile deleted;
+        deleted.sequence_number = sequence;
+        deleted.min_sequence_number = sequence;
+        deleted.added_snapshot_id = result.snapshot_id;
+        for (const auto& f : replaced) {
+          writer.append([&](AvroRecord& r) {
+            r.set_int("status", 2);  // DELETED
+            r.set_optional_long("snapshot_id", result.snapshot_id);
+            r.set_optional_long("sequence_number", f.sequence);
+            r.set_optional_long("file_sequence_number", f.file_sequence);
+            r.set_int("data_file.content", 0);
+            r.set_string("data_file.file_path", f.path);
+            r.set_string("data_file.file_format", f.format);
+            r.set_long("data_file.record_count", f.records);
+            r.set_long("data_file.file_size_in_bytes", f.size);
+            set_data_file_metrics(r, {});  // metrics of deleted files are not needed
+          });
+          deleted.min_sequence_number = std::min(deleted.min_sequence_number, f.sequence);
+          ++deleted.deleted_files;
+          deleted.deleted_rows += f.records;
+        }
+        store_.write_bytes(*deleted_manifest_key, writer.finish());
+        deleted.path = store_.uri(*deleted_manifest_key);
+        deleted.length = store_.size(*deleted_manifest_key);
+        manifests.push_back(std::move(deleted));
+      }
     }
     ManifestFile added;
     added.path = result.manifest;
@@ -425,6 +494,7 @@ CommitResult IcebergTable::commit(const arrow::Schema& schema, const std::vector
     // Another writer committed first: these files were never visible; build on its metadata.
     store_.remove(metadata_key);
     store_.remove(list_key);
+    if (deleted_manifest_key) store_.remove(*deleted_manifest_key);
   }
   store_.remove(manifest_key);
   throw ServiceError(fmt::format("Iceberg table {}: gave up after {} concurrent commits won the race", identifier(),
