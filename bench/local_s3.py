@@ -29,3 +29,15 @@ def with_local_services(env):
     e.setdefault("POSTGRES_USER", "it_one")
     e.setdefault("POSTGRES_PASSWORD", "it_one")
     return e
+
+
+def remove_bucket(s3, bucket):
+    """Deletes every object of a bench bucket, then the bucket (boto3 client); reports and
+    carries on when it cannot (a bucket never made, ...)."""
+    try:
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
+            for o in page.get("Contents", []):
+                s3.delete_object(Bucket=bucket, Key=o["Key"])
+        s3.delete_bucket(Bucket=bucket)
+    except Exception as e:  # noqa: BLE001 (bucket never made, etc.)
+        print(f"cleanup (S3): {e}", file=sys.stderr)

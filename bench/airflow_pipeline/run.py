@@ -34,7 +34,7 @@ import pyarrow.parquet as pq
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, "bench"))
-from local_s3 import with_local_services  # noqa: E402
+from local_s3 import remove_bucket, with_local_services  # noqa: E402
 from spark_jvms import JvmSampler  # noqa: E402
 HERE = os.path.dirname(os.path.abspath(__file__))
 SPARK_PYTHON = os.path.expanduser("~/.cache/datalab/spark-venv/bin/python")
@@ -225,13 +225,7 @@ def cleanup(env, s3, name, drop_schema):
                 cur.execute(sql, {"f": name})
         except psycopg2.Error as e:
             print(f"cleanup (PostgreSQL): {e}", file=sys.stderr)
-    try:
-        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=BUCKET):
-            for o in page.get("Contents", []):
-                s3.delete_object(Bucket=BUCKET, Key=o["Key"])
-        s3.delete_bucket(Bucket=BUCKET)
-    except Exception as e:  # noqa: BLE001 (bucket never made, etc.)
-        print(f"cleanup (S3): {e}", file=sys.stderr)
+    remove_bucket(s3, BUCKET)
 
 
 EXPECTED_ROWS = [0]

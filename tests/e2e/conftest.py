@@ -19,6 +19,25 @@ def _settings():
     }
 
 
+S3_ENV_FILE = os.path.join(ROOT, ".state", "seaweedfs", "s3.env")
+
+
+def s3_env():
+    """S3 settings from the environment, else from the file services/seaweedfs.sh writes.
+    No S3 server is a failure, not a skip: scripts/test starts one."""
+    if os.environ.get("S3_ENDPOINT"):
+        keys = ("S3_ENDPOINT", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")
+        return {k: os.environ[k] for k in keys if k in os.environ}
+    assert os.path.exists(S3_ENV_FILE), "no S3 server: run services/ctl start seaweedfs"
+    env = {}
+    for line in open(S3_ENV_FILE):
+        line = line.strip()
+        if line.startswith("export "):
+            key, _, value = line[7:].partition("=")
+            env[key] = value
+    return env
+
+
 class Datalab:
     def __init__(self, binary):
         self.binary = binary

@@ -20,8 +20,7 @@ import uuid
 
 import pytest
 
-from conftest import ROOT, Psql
-from test_s3_upload import _s3_env
+from conftest import ROOT, Psql, s3_env
 
 pafs = pytest.importorskip("pyarrow.fs")
 
@@ -129,7 +128,7 @@ class Service:
 
 @pytest.fixture(scope="module")
 def s3():
-    return _s3_env()
+    return s3_env()
 
 
 @pytest.fixture(scope="module")

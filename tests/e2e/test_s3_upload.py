@@ -9,7 +9,7 @@ import uuid
 
 import pytest
 
-from conftest import ROOT, _settings
+from conftest import _settings, s3_env
 
 pa = pytest.importorskip("pyarrow")
 pq = pytest.importorskip("pyarrow.parquet")
@@ -17,28 +17,9 @@ pafs = pytest.importorskip("pyarrow.fs")
 sql_catalog = pytest.importorskip("pyiceberg.catalog.sql")
 
 PRODUCTS = 3000
-S3_ENV_FILE = os.path.join(ROOT, ".state", "seaweedfs", "s3.env")
-
-
-def _s3_env():
-    """S3 settings from the environment, else from the file services/seaweedfs.sh writes."""
-    if os.environ.get("S3_ENDPOINT"):
-        keys = ("S3_ENDPOINT", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")
-        return {k: os.environ[k] for k in keys if k in os.environ}
-    if not os.path.exists(S3_ENV_FILE):
-        pytest.skip("no S3 server: run services/ctl start seaweedfs")
-    env = {}
-    for line in open(S3_ENV_FILE):
-        line = line.strip()
-        if line.startswith("export "):
-            key, _, value = line[7:].partition("=")
-            env[key] = value
-    return env
-
-
 @pytest.fixture(scope="module")
 def s3():
-    env = _s3_env()
+    env = s3_env()
     # A bucket and catalog of our own: the run leaves the main job's ones alone.
     env["S3_BUCKET"] = f"e2e-{uuid.uuid4().hex[:10]}"
     env["S3_CATALOG"] = f"e2e-{uuid.uuid4().hex[:10]}"
@@ -168,7 +149,7 @@ def test_wrong_credentials_and_missing_endpoint_are_clear(datalab, s3, tmp_path)
 
 
 def test_iceberg_data_files_carry_column_metrics_that_prune_scans(datalab, psql, tmp_path):
-    env = dict(_s3_env(), S3_BUCKET=f"e2e-{uuid.uuid4().hex[:10]}", S3_CATALOG=f"e2e-{uuid.uuid4().hex[:10]}",
+    env = dict(s3_env(), S3_BUCKET=f"e2e-{uuid.uuid4().hex[:10]}", S3_CATALOG=f"e2e-{uuid.uuid4().hex[:10]}",
                S3_REGION="us-east-1")
     run_s3_upload(datalab, tmp_path, env, "--mode", "overwrite")
     table = catalog(env).load_table("main.products")

@@ -10,12 +10,10 @@ import uuid
 
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, s3_env
 
 pafs = pytest.importorskip("pyarrow.fs")
 pq = pytest.importorskip("pyarrow.parquet")
-
-S3_ENV_FILE = os.path.join(ROOT, ".state", "seaweedfs", "s3.env")
 
 # Edge cases on both sides of every rule (product_rules.h): (Product, Price, expected reason or None).
 EDGE_CASES = [
@@ -45,27 +43,13 @@ EDGE_CASES = [
 ]
 
 
-def _s3_env():
-    if os.environ.get("S3_ENDPOINT"):
-        keys = ("S3_ENDPOINT", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")
-        return {k: os.environ[k] for k in keys if k in os.environ}
-    assert os.path.exists(S3_ENV_FILE), "no S3 server: run services/ctl start seaweedfs"
-    env = {}
-    for line in open(S3_ENV_FILE):
-        line = line.strip()
-        if line.startswith("export "):
-            key, _, value = line[7:].partition("=")
-            env[key] = value
-    return env
-
-
 class Runner:
     """Runs `datalab run spark_upload` in a bucket of its own (one source, untouched by others)."""
 
     def __init__(self, datalab, tmp_path):
         self.datalab = datalab
         self.tmp_path = tmp_path
-        self.env = dict(os.environ, **_s3_env())
+        self.env = dict(os.environ, **s3_env())
         self.env["SPARK_BUCKET"] = f"e2e-spark-{uuid.uuid4().hex[:8]}"
         self.source = f"s3://{self.env['SPARK_BUCKET']}/products.parquet"
 
@@ -157,7 +141,7 @@ def test_products_parquet_keeps_the_csv_text(runner):
     write_csv(csv_path, [("Mouse", "854.76"), ("Odd", " 1e3 ")])
     r = runner.run("--input", str(csv_path))
     assert r.returncode == 4, r.stderr  # " 1e3 " is rejected
-    env = _s3_env()
+    env = s3_env()
     fs = pafs.S3FileSystem(access_key=env["AWS_ACCESS_KEY_ID"], secret_key=env["AWS_SECRET_ACCESS_KEY"],
                            endpoint_override=env["S3_ENDPOINT"], scheme="http", region="us-east-1")
     table = pq.read_table(f"{runner.env['SPARK_BUCKET']}/products.parquet", filesystem=fs)

@@ -3,8 +3,6 @@
 #include <chrono>
 #include <condition_variable>
 #include <deque>
-#include <filesystem>
-#include <fstream>
 #include <mutex>
 #include <thread>
 
@@ -13,6 +11,7 @@
 
 #include "core/error.h"
 #include "core/progress.h"
+#include "core/results_file.h"
 #include "formats/parquet_file.h"
 #include "modules/s3_upload/s3_upload_sql.h"
 #include "storage/iceberg/iceberg_table.h"
@@ -270,14 +269,8 @@ int S3UploadModule::run(AppContext& context) {
                            exported.seconds, human_rate(exported.rows / std::max(exported.seconds, 1e-9))),
                objects);
 
-  if (!options_.results.empty()) {
-    const auto path = std::filesystem::path(options_.results);
-    if (path.has_parent_path()) std::filesystem::create_directories(path.parent_path());
-    std::ofstream out(path);
-    out << results.dump(2) << "\n";
-    if (!out) throw Error(fmt::format("cannot write results file '{}'", options_.results));
-    report.note(fmt::format("results file: {}", options_.results));
-  }
+  write_results_file(options_.results, results);
+  if (!options_.results.empty()) report.note(fmt::format("results file: {}", options_.results));
   report.finish();
   return 0;
 }

@@ -1,14 +1,13 @@
 #include "modules/spark_upload/spark_upload_module.h"
 
 #include <chrono>
-#include <filesystem>
-#include <fstream>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
 #include "core/progress.h"
+#include "core/results_file.h"
 #include "datagen/product_generator.h"
 #include "modules/spark_upload/product_landing.h"
 #include "modules/spark_upload/product_load.h"
@@ -122,13 +121,7 @@ int SparkUploadModule::run(AppContext& context) {
   results["load_seconds"] = load.seconds;
   if (session) results["load_commit_seconds"] = load.commit_seconds;
   results["total_seconds"] = seconds_since(total_start);
-  if (!options_.results.empty()) {
-    const auto path = std::filesystem::path(options_.results);
-    if (path.has_parent_path()) std::filesystem::create_directories(path.parent_path());
-    std::ofstream out(path);
-    out << results.dump(2) << "\n";
-    if (!out) throw Error(fmt::format("cannot write results file '{}'", options_.results));
-  }
+  write_results_file(options_.results, results);
   report.finish();
   if (load.rejected > 0) {
     throw Error(fmt::format("{} rows rejected (reasons above; kept in spark_upload.products_rejected)", load.rejected), 4);
