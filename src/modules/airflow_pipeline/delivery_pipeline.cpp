@@ -9,6 +9,7 @@
 #include <parquet/arrow/reader.h>
 #include <spdlog/spdlog.h>
 
+#include "core/stopwatch.h"
 #include "core/arrow_status.h"
 #include "core/error.h"
 #include "formats/parquet_file.h"
@@ -233,7 +234,7 @@ UploadResult DeliveryPipeline::upload() {
   // Committed: a crash from here on leaves the file at the root, and the retry inserts nothing.
   result.processed_key = store_->move_to_folder(key, kProcessedFolder);
   result.loaded = true;
-  result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  result.seconds = seconds_since(start);
   spdlog::info("upload: {} -> {} ({} rows in the file, {} inserted, {:.3f} s)", key, result.processed_key,
                result.file_rows, result.rows_inserted, result.seconds);
   return result;

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "core/stopwatch.h"
 #include "core/error.h"
 #include "modules/kafka_pipeline/bad_messages.h"
 #include "modules/kafka_pipeline/flight_message.h"
@@ -18,10 +19,6 @@ namespace datalab::kafka_pipeline {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-double seconds_since(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
 
 // Sleeps while `done` items are ahead of `rate` per second (checking stop often).
 void pace(double rate, uint64_t done, Clock::time_point start, const std::atomic<bool>& stop) {

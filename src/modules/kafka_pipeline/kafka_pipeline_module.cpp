@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "core/stopwatch.h"
 #include "core/error.h"
 #include "core/progress.h"
 #include "modules/kafka_pipeline/flight_store.h"
@@ -115,7 +116,7 @@ int KafkaPipelineModule::run(AppContext& context) {
   }
   producer.join();
   if (producer_error) std::rethrow_exception(producer_error);
-  const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  const double seconds = seconds_since(start);
 
   const int64_t upload_rows = FlightStore(db).count("flights_upload");
   const bool balanced = sent.sent == received.loaded + received.already_loaded + received.dead_lettered;

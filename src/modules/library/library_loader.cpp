@@ -4,6 +4,7 @@
 #include <functional>
 #include <future>
 
+#include "core/stopwatch.h"
 #include "core/progress.h"
 #include "modules/library/library_sql.h"
 #include "storage/postgres/postgres_copy_writer.h"
@@ -37,7 +38,7 @@ LoadStats copy_table(PgConnection& db, const std::string& table, std::shared_ptr
   }
   const long long rows = writer.finish();
   if (progress) progress->finish();
-  return {table, rows, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count()};
+  return {table, rows, seconds_since(start)};
 }
 
 }  // namespace
@@ -59,7 +60,7 @@ std::vector<LoadStats> recreate_and_load(PgConnection& db, const LibraryGenerato
     const auto start = std::chrono::steady_clock::now();
     db.run_script(sql::add_constraints, "add_constraints.sql");
     stats.push_back({"keys and indexes", 0,
-                     std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count()});
+                     seconds_since(start)});
   });
   return stats;
 }

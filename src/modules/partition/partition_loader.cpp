@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "core/stopwatch.h"
 #include "core/dates.h"
 #include "core/progress.h"
 #include "modules/partition/partition_layout.h"
@@ -15,10 +16,6 @@
 namespace datalab::partition {
 
 namespace {
-
-double seconds_since(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-}
 
 std::string qualified(const std::string& table) { return quote_identifier(kSchema) + "." + quote_identifier(table); }
 

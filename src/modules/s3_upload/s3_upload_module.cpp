@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "core/stopwatch.h"
 #include "core/error.h"
 #include "core/progress.h"
 #include "core/results_file.h"
@@ -24,10 +25,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 using BatchPtr = std::shared_ptr<arrow::RecordBatch>;
-
-double seconds_since(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
 
 // A small bounded queue between the PostgreSQL reader and a Parquet writer: reading,
 // encoding and uploading overlap, and at most `capacity` batches wait in memory.

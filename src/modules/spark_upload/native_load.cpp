@@ -9,6 +9,7 @@
 #include <parquet/properties.h>
 
 #include "core/arrow_status.h"
+#include "core/stopwatch.h"
 #include "core/error.h"
 #include "core/progress.h"
 #include "modules/spark_upload/product_load.h"
@@ -105,7 +106,7 @@ LoadResult load_natively(PgConnection& db, const ObjectStore& store, const Landi
   });
   progress.finish();
   result.rejected = static_cast<int64_t>(rejected.size());
-  result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  result.seconds = seconds_since(start);
   return result;
 }
 

@@ -6,6 +6,7 @@
 #include <arrow/io/file.h>
 #include <fmt/format.h>
 
+#include "core/stopwatch.h"
 #include "core/arrow_status.h"
 #include "core/error.h"
 #include "core/progress.h"
@@ -89,7 +90,7 @@ LandingResult land_products_csv(const std::string& csv_path, ObjectStore& store,
   progress.finish();
   result.bytes = store.size(key);
   result.uri = store.uri(key);
-  result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  result.seconds = seconds_since(start);
   return result;
 }
 

@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "core/error.h"
+#include "core/stopwatch.h"
 #include "modules/spark_upload/product_load.h"
 #include "modules/spark_upload/product_rules.h"
 #include "modules/spark_upload/rejected_rows_writer.h"
@@ -119,8 +120,8 @@ LoadResult load_with_spark(spark::SparkSession& session, PgConnection& db, const
     result.rejected += static_cast<int64_t>(landing.malformed.size());
   });
   staging.drop();
-  result.commit_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - commit_start).count();
-  result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  result.commit_seconds = seconds_since(commit_start);
+  result.seconds = seconds_since(start);
   return result;
 }
 

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "core/stopwatch.h"
 #include "core/error.h"
 #include "core/progress.h"
 #include "core/results_file.h"
@@ -20,8 +21,6 @@ namespace datalab::spark_upload {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
 
 // What Spark reads for an object store URI: S3 through Hadoop's S3A connector.
 std::string spark_path(const std::string& uri) {

@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "core/stopwatch.h"
 #include "core/dates.h"
 #include "core/error.h"
 #include "core/progress.h"
@@ -23,10 +24,6 @@ std::shared_ptr<arrow::Array> finish(Builder& builder) {
   auto result = builder.Finish();
   if (!result.ok()) throw Error("star input: " + result.status().ToString());
   return *result;
-}
-
-double seconds_since(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
 std::shared_ptr<arrow::RecordBatch> customer_batch(const std::vector<CustomerRecord>& rows) {

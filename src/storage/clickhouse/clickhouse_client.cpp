@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include "core/stopwatch.h"
 #include "storage/clickhouse/native_block_encoder.h"
 
 namespace datalab {
@@ -199,7 +200,7 @@ QueryResult ClickHouseClient::select(std::string_view sql, const QueryOptions& o
   const auto start = std::chrono::steady_clock::now();
   const Response response = post(url_parameters(with_wait), statement, false, statement_summary(sql));
   QueryResult result;
-  result.client_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  result.client_seconds = seconds_since(start);
   result.query_id = options.query_id;
   nlohmann::json doc;
   try {

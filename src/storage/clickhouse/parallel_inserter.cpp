@@ -8,6 +8,7 @@
 #include <thread>
 #include <vector>
 
+#include "core/stopwatch.h"
 #include "storage/clickhouse/native_block_encoder.h"
 
 namespace datalab::clickhouse {
@@ -53,7 +54,7 @@ ParallelInsertSummary insert_in_parallel(const ClickHouseSettings& settings, con
   for (int i = 0; i < summary.threads; ++i) threads.emplace_back(worker);
   for (auto& thread : threads) thread.join();
   if (first_error) std::rethrow_exception(first_error);
-  summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  summary.seconds = seconds_since(start);
   return summary;
 }
 
