@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "core/error.h"
+#include "core/uuid.h"
 #include "core/stopwatch.h"
 #include "modules/spark_upload/product_load.h"
 #include "modules/spark_upload/product_rules.h"
@@ -78,7 +79,7 @@ LoadResult load_with_spark(spark::SparkSession& session, PgConnection& db, const
                                                    {"driver", "org.postgresql.Driver"},
                                                    {"batchsize", "10000"}};
 
-  const std::string suffix = spark::random_uuid().substr(0, 8);
+  const std::string suffix = random_uuid().substr(0, 8);
   StagingTables staging(db, "products_load_" + suffix, "products_rejected_load_" + suffix);
 
   auto checked = session.read_parquet(options.parquet_path).with_column("reject_reason", reject_reason());

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "core/error.h"
+#include "core/uuid.h"
 #include "storage/iceberg/avro_file.h"
 
 namespace datalab::iceberg {
@@ -72,14 +73,6 @@ struct ManifestFile {
 std::mt19937_64& rng() {
   static std::mt19937_64 generator{std::random_device{}() ^ (uint64_t{std::random_device{}()} << 32)};
   return generator;
-}
-
-std::string uuid4() {
-  const uint64_t a = rng()(), b = rng()();
-  const uint64_t hi = (a & 0xFFFFFFFFFFFF0FFFULL) | 0x0000000000004000ULL;
-  const uint64_t lo = (b & 0x3FFFFFFFFFFFFFFFULL) | 0x8000000000000000ULL;
-  return fmt::format("{:08x}-{:04x}-{:04x}-{:04x}-{:012x}", hi >> 32, (hi >> 16) & 0xFFFF, hi & 0xFFFF, lo >> 48,
-                     lo & 0xFFFFFFFFFFFFULL);
 }
 
 int64_t now_ms() {
@@ -291,7 +284,7 @@ void IcebergTable::check_schema(const arrow::Schema& schema) {
 }
 
 std::string IcebergTable::new_data_file_key() const {
-  return fmt::format("{}/data/00000-0-{}.parquet", location_key_, uuid4());
+  return fmt::format("{}/data/00000-0-{}.parquet", location_key_, random_uuid());
 }
 
 CommitResult IcebergTable::commit(const arrow::Schema& schema, const std::vector<DataFile>& files, WriteMode mode) {
@@ -299,7 +292,7 @@ CommitResult IcebergTable::commit(const arrow::Schema& schema, const std::vector
   catalog_.ensure_namespace(ns_);
   CommitResult result;
   result.snapshot_id = static_cast<int64_t>(rng()() & 0x7FFFFFFFFFFFFFFFULL);
-  const std::string commit_uuid = uuid4();
+  const std::string commit_uuid = random_uuid();
   int64_t added_records = 0, added_size = 0;
   for (const auto& f : files) {
     added_records += f.record_count;
@@ -347,7 +340,7 @@ CommitResult IcebergTable::commit(const arrow::Schema& schema, const std::vector
       version = metadata_version(*current) + 1;
     } else {
       metadata = {{"format-version", 2},
-                  {"table-uuid", uuid4()},
+                  {"table-uuid", random_uuid()},
                   {"location", store_.uri(location_key_)},
                   {"last-sequence-number", 0},
                   {"last-updated-ms", now},
@@ -475,7 +468,7 @@ CommitResult IcebergTable::commit(const arrow::Schema& schema, const std::vector
     metadata["last-updated-ms"] = now;
 
     const std::string metadata_key =
-        fmt::format("{}/metadata/{:05d}-{}.metadata.json", location_key_, version, uuid4());
+        fmt::format("{}/metadata/{:05d}-{}.metadata.json", location_key_, version, random_uuid());
     store_.write_bytes(metadata_key, metadata.dump(2));
     const std::string metadata_location = store_.uri(metadata_key);
 

@@ -1,7 +1,6 @@
 #include "storage/spark/spark_session.h"
 
 #include <chrono>
-#include <random>
 
 #include <arrow/io/memory.h>
 #include <arrow/ipc/reader.h>
@@ -9,6 +8,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include "core/error.h"
+#include "core/uuid.h"
 #include "spark/connect/base.grpc.pb.h"
 #include "storage/spark/spark_dataframe.h"
 
@@ -43,15 +43,6 @@ struct SparkSession::Channel {
   std::shared_ptr<grpc::Channel> channel;
   std::unique_ptr<proto::SparkConnectService::Stub> stub;
 };
-
-std::string random_uuid() {
-  static thread_local std::mt19937_64 engine{std::random_device{}()};
-  uint64_t high = engine(), low = engine();
-  high = (high & 0xFFFFFFFFFFFF0FFFULL) | 0x0000000000004000ULL;  // version 4
-  low = (low & 0x3FFFFFFFFFFFFFFFULL) | 0x8000000000000000ULL;    // RFC 4122 variant
-  return fmt::format("{:08x}-{:04x}-{:04x}-{:04x}-{:012x}", high >> 32, (high >> 16) & 0xFFFF, high & 0xFFFF,
-                     low >> 48, low & 0xFFFFFFFFFFFFULL);
-}
 
 SparkSession::SparkSession(SparkConnectSettings settings, std::shared_ptr<Channel> channel)
     : settings_(std::move(settings)), channel_(std::move(channel)), session_id_(random_uuid()) {

@@ -62,7 +62,4 @@ class SparkSession : public std::enable_shared_from_this<SparkSession> {
   std::vector<std::string> secrets_;
 };
 
-// A random (version 4) UUID, the form Spark requires for session and operation ids.
-std::string random_uuid();
-
 }  // namespace datalab::spark
