@@ -177,8 +177,8 @@ def run_spark(env, s3, name, local, work):
     with pg(env) as c, c.cursor() as cur:
         cur.execute("CREATE SCHEMA IF NOT EXISTS airflow_pipeline")
         cur.execute(f"DROP TABLE IF EXISTS {SPARK_TABLE}")
-        # The columns of bakery_deliveries; source_row stays NULL (the original had no row
-        # positions, hence no (source_file, source_row) unique key either).
+        # The columns of bakery_deliveries without datalab's additions for idempotent loads
+        # (source_fingerprint, the unique key): the original had neither; source_row stays NULL.
         cur.execute(f"""CREATE TABLE {SPARK_TABLE} (
             id bigserial PRIMARY KEY,
             delivery_id text NOT NULL,
