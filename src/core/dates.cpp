@@ -22,6 +22,8 @@ std::optional<int32_t> parse_iso_date(std::string_view text) {
     for (std::size_t i = pos; i < pos + len; ++i) n = n * 10 + (text[i] - '0');
     return n;
   };
+  // There is no year 0 (1 BC is followed by AD 1): PostgreSQL refuses 0000-mm-dd.
+  if (number(0, 4) == 0) return std::nullopt;
   const year_month_day ymd{std::chrono::year(number(0, 4)), month(number(5, 2)), day(number(8, 2))};
   if (!ymd.ok()) return std::nullopt;
   return static_cast<int32_t>(sys_days(ymd).time_since_epoch().count());

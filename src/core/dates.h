@@ -7,7 +7,8 @@
 
 namespace datalab {
 
-// Strict YYYY-MM-DD; nullopt when malformed or not a real calendar day (2023-02-30).
+// Strict YYYY-MM-DD, years 0001-9999; nullopt when malformed or not a real calendar day
+// (2023-02-30, or year 0000, which the calendar and PostgreSQL do not have).
 std::optional<int32_t> parse_iso_date(std::string_view text);
 std::string format_iso_date(int32_t days_since_epoch);
 int32_t days_from_civil(int year, unsigned month, unsigned day);

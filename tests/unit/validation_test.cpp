@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "core/dates.h"
+#include "formats/records.h"
 
 using namespace datalab;
 using namespace datalab::library;
@@ -144,6 +145,69 @@ TEST(Validation, SqlInTextIsJustText) {
       {{{"first_name", "'); DROP TABLE books; --"}, {"last_name", "X"}, {"birth_date", "1970-01-01"}}}, kToday);
   ASSERT_EQ(v.rows.size(), 1u);
   EXPECT_EQ(v.rows[0].first_name, "'); DROP TABLE books; --");
+}
+
+TEST(Validation, BytesTheDatabaseCannotStoreRejectTheirRowOnly) {
+  auto nul = book("ISBN-2");
+  nul["title"] = std::string("Nul\0Title", 9);
+  auto latin1 = book("ISBN-3");
+  latin1["genre"] = "Po\xe9sie";
+  auto huge = book("ISBN-4");
+  huge["title"] = std::string(kMaxFieldBytes + 1, 'x');
+  auto longest = book("ISBN-5");
+  longest["title"] = std::string(kMaxFieldBytes, 'x');
+  const auto v = validate_books({book("ISBN-1"), nul, latin1, huge, longest}, kToday);
+  ASSERT_EQ(v.rows.size(), 2u);
+  EXPECT_EQ(v.positions, (std::vector<std::size_t>{1, 5}));
+  EXPECT_EQ(reason_for(v, 2), "title contains a NUL byte ('Nul\\0Title')");
+  EXPECT_EQ(reason_for(v, 3), "genre is not valid UTF-8 (byte 0xe9 at offset 2: 'Po\\xe9sie')");
+  EXPECT_EQ(reason_for(v, 4), "title is 1001 bytes, more than the 1000 allowed");
+}
+
+TEST(Validation, JsonTypesMustFitTheField) {
+  auto typed = [](std::string field, std::string value, std::string type) {
+    auto r = book("ISBN-" + field);
+    r[field] = value;
+    r[std::string(kJsonTypePrefix) + field] = type;
+    return r;
+  };
+  const auto v = validate_books({typed("title", "12", "number"), typed("genre", "{...}", "object"),
+                                 typed("author_id", "1", "number"), typed("total_copies", "true", "boolean"),
+                                 typed("isbn", "[...]", "array")},
+                                kToday);
+  ASSERT_EQ(v.rows.size(), 1u);
+  EXPECT_EQ(v.positions, std::vector<std::size_t>{3}) << "a number is fine where an integer belongs";
+  EXPECT_EQ(reason_for(v, 1), "title must be a JSON string, not a number (12)");
+  EXPECT_EQ(reason_for(v, 2), "genre must be a JSON string, not an object ({...})");
+  EXPECT_EQ(reason_for(v, 4), "total_copies must be a JSON integer or string, not a boolean (true)");
+  EXPECT_EQ(reason_for(v, 5), "isbn must be a JSON string, not an array ([...])");
+}
+
+TEST(Validation, IntegersBeyondInt64AreOutOfRangeNotClamped) {
+  const auto v = validate_loans({loan("9223372036854775808", "1", "2025-01-10", "2025-02-10"),
+                                 loan("9223372036854775807", "1", "2025-01-10", "2025-02-10")},
+                                kToday);
+  EXPECT_EQ(reason_for(v, 1), "book_id 9223372036854775808 is out of range (at most 9223372036854775807)");
+  ASSERT_EQ(v.rows.size(), 1u);
+  EXPECT_EQ(v.rows[0].book_id, INT64_MAX);
+}
+
+TEST(Validation, DuplicatesAreFoundAcrossBatches) {
+  ValidationState state;
+  const auto first = validate_books({book("ISBN-1"), book("ISBN-2")}, kToday, state);
+  const auto second = validate_books({book("ISBN-3"), book("ISBN-1", "1999"), book("ISBN-2")}, kToday, state);
+  EXPECT_EQ(first.rows.size(), 2u);
+  ASSERT_EQ(second.rows.size(), 1u);
+  EXPECT_EQ(second.positions, std::vector<std::size_t>{3}) << "positions count over the whole input";
+  EXPECT_EQ(reason_for(second, 4), "duplicate ISBN 'ISBN-1' (also in row 1), dropped");
+  EXPECT_EQ(reason_for(second, 5), "exact duplicate of row 2, dropped");
+}
+
+TEST(Dates, YearZeroDoesNotExist) {
+  EXPECT_FALSE(parse_iso_date("0000-01-01"));
+  EXPECT_FALSE(parse_iso_date("0000-02-29"));
+  EXPECT_EQ(parse_iso_date("0001-01-01"), days_from_civil(1, 1, 1));
+  EXPECT_EQ(format_iso_date(*parse_iso_date("0001-01-01")), "0001-01-01");
 }
 
 TEST(Dates, ParseAndFormat) {

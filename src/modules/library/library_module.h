@@ -32,7 +32,8 @@ class LibraryModule : public Module {
   // `datalab library ...` arguments
   std::string add_table_, add_file_, query_name_;
   std::vector<std::string> add_rows_;
-  int64_t id_ = 0, after_ = 0, limit_ = 10;
+  std::string id_text_;  // parsed strictly: CLI11 would clamp an id beyond int64
+  int64_t after_ = 0, limit_ = 10;
   std::string first_name_, last_name_;
 };
 

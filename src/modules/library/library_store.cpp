@@ -15,28 +15,31 @@ namespace {
 using Column = std::vector<std::optional<std::string>>;
 
 // Inserts one batch through unnest() of array parameters and maps every input row to its
-// new id, or to nothing when a unique key already held it (ON CONFLICT DO NOTHING).
-// `columns` are "name type" pairs; `key` are the columns that identify a row after insert.
+// new id, or to nothing when a unique key already held it (ON CONFLICT DO NOTHING). Each
+// input row draws its id from the table's identity sequence first, so the inserted rows
+// are matched back to the input by id equality (a hash join), not by comparing keys.
+// `columns` are "name type" pairs.
 std::vector<std::optional<int64_t>> insert_batch(PgConnection& db, const std::string& table,
                                                  const std::vector<std::pair<std::string, std::string>>& columns,
-                                                 const std::vector<Column>& values,
-                                                 const std::vector<std::string>& key) {
-  std::string unnest_args, names, typed, join;
+                                                 const std::vector<Column>& values) {
+  std::string unnest_args, names;
   for (std::size_t c = 0; c < columns.size(); ++c) {
     unnest_args += fmt::format("{}${}::{}[]", c ? ", " : "", c + 1, columns[c].second);
     names += (c ? ", " : "") + columns[c].first;
   }
-  for (const auto& k : key) join += fmt::format("{}i.{} IS NOT DISTINCT FROM ins.{}", join.empty() ? "" : " AND ", k, k);
+  const std::string qualified = "library." + table;
   const std::string sql = fmt::format(
-      "WITH input AS (SELECT * FROM unnest({0}) WITH ORDINALITY AS u({1}, pos)), "
-      "ins AS (INSERT INTO library.{2} ({1}) SELECT {1} FROM input ORDER BY pos "
-      "ON CONFLICT DO NOTHING RETURNING id, {3}) "
-      "SELECT ins.id FROM input i LEFT JOIN ins ON {4} ORDER BY i.pos",
-      unnest_args, names, table, fmt::join(key, ", "), join);
+      "WITH input AS MATERIALIZED (SELECT nextval(pg_get_serial_sequence('{0}', 'id')) AS id, u.* "
+      "  FROM unnest({1}) WITH ORDINALITY AS u({2}, pos)), "
+      "ins AS (INSERT INTO {0} (id, {2}) SELECT id, {2} FROM input ORDER BY pos "
+      "ON CONFLICT DO NOTHING RETURNING id) "
+      "SELECT ins.id FROM input i LEFT JOIN ins ON ins.id = i.id ORDER BY i.pos",
+      qualified, unnest_args, names);
   PgParams params;
   for (const auto& column : values) params.push_back(to_pg_array(column));
   const PgResult result = db.exec(sql, params);
   std::vector<std::optional<int64_t>> ids;
+  ids.reserve(result.rows());
   for (int r = 0; r < result.rows(); ++r) {
     ids.push_back(result.is_null(r, 0) ? std::nullopt : std::optional<int64_t>(result.integer(r, 0)));
   }
@@ -44,9 +47,12 @@ std::vector<std::optional<int64_t>> insert_batch(PgConnection& db, const std::st
 }
 
 template <typename Row>
-BatchOutcome finish_outcome(const std::string& table, std::size_t received, Validated<Row>& v,
-                            const std::vector<std::optional<int64_t>>& ids, const std::string& clash) {
-  BatchOutcome out{table, received, {}, std::move(v.rejected), std::move(v.warnings)};
+void finish_batch(BatchOutcome& out, Validated<Row>& v, const std::vector<std::optional<int64_t>>& ids,
+                  const std::string& clash) {
+  for (auto& r : v.rejected) out.rejected.push_back(std::move(r));
+  for (auto& w : v.warnings) {
+    if (std::find(out.warnings.begin(), out.warnings.end(), w) == out.warnings.end()) out.warnings.push_back(std::move(w));
+  }
   for (std::size_t i = 0; i < ids.size(); ++i) {
     if (ids[i]) {
       out.inserted_ids.push_back(*ids[i]);
@@ -54,9 +60,6 @@ BatchOutcome finish_outcome(const std::string& table, std::size_t received, Vali
       out.rejected.push_back({v.positions[i], clash});
     }
   }
-  std::sort(out.rejected.begin(), out.rejected.end(),
-            [](const Rejection& a, const Rejection& b) { return a.row < b.row; });
-  return out;
 }
 
 std::string date_text(int32_t days) { return format_iso_date(days); }
@@ -100,8 +103,8 @@ void LibraryStore::check_references(Validated<Row>& v, const std::string& ref_ta
   v = std::move(kept);
 }
 
-BatchOutcome LibraryStore::add_authors(const std::vector<RawRecord>& input) {
-  auto v = validate_authors(input, today_);
+void LibraryStore::add_authors(const std::vector<RawRecord>& input, ValidationState& state, BatchOutcome& out) {
+  auto v = validate_authors(input, today_, state);
   std::vector<Column> cols(3);
   for (const auto& row : v.rows) {
     cols[0].push_back(row.first_name);
@@ -111,14 +114,13 @@ BatchOutcome LibraryStore::add_authors(const std::vector<RawRecord>& input) {
   std::vector<std::optional<int64_t>> ids;
   if (!v.rows.empty()) {
     ids = insert_batch(db_, "authors", {{"first_name", "text"}, {"last_name", "text"}, {"birth_date", "date"}},
-                       cols, {"first_name", "last_name", "birth_date"});
+                       cols);
   }
-  return finish_outcome("authors", input.size(), v, ids,
-                        "an author with the same names and birth date already exists");
+  finish_batch(out, v, ids, "an author with the same names and birth date already exists");
 }
 
-BatchOutcome LibraryStore::add_readers(const std::vector<RawRecord>& input) {
-  auto v = validate_readers(input, today_);
+void LibraryStore::add_readers(const std::vector<RawRecord>& input, ValidationState& state, BatchOutcome& out) {
+  auto v = validate_readers(input, today_, state);
   std::vector<Column> cols(4);
   for (const auto& row : v.rows) {
     cols[0].push_back(row.first_name);
@@ -130,13 +132,13 @@ BatchOutcome LibraryStore::add_readers(const std::vector<RawRecord>& input) {
   if (!v.rows.empty()) {
     ids = insert_batch(db_, "readers",
                        {{"first_name", "text"}, {"last_name", "text"}, {"email", "text"}, {"registration_date", "date"}},
-                       cols, {"email"});
+                       cols);
   }
-  return finish_outcome("readers", input.size(), v, ids, "a reader with this email already exists");
+  finish_batch(out, v, ids, "a reader with this email already exists");
 }
 
-BatchOutcome LibraryStore::add_books(const std::vector<RawRecord>& input) {
-  auto v = validate_books(input, today_);
+void LibraryStore::add_books(const std::vector<RawRecord>& input, ValidationState& state, BatchOutcome& out) {
+  auto v = validate_books(input, today_, state);
   check_references(v, "authors", "author", [](const BookRow& row) { return row.author_id; });
   std::vector<Column> cols(7);
   for (const auto& row : v.rows) {
@@ -153,14 +155,13 @@ BatchOutcome LibraryStore::add_books(const std::vector<RawRecord>& input) {
     ids = insert_batch(db_, "books",
                        {{"title", "text"}, {"author_id", "bigint"}, {"isbn", "text"}, {"publication_year", "integer"},
                         {"genre", "text"}, {"copies_available", "integer"}, {"total_copies", "integer"}},
-                       cols, {"isbn"});
+                       cols);
   }
-  return finish_outcome("books", input.size(), v, ids,
-                        "a book with this ISBN, or with the same author, title and year, already exists");
+  finish_batch(out, v, ids, "a book with this ISBN, or with the same author, title and year, already exists");
 }
 
-BatchOutcome LibraryStore::add_loans(const std::vector<RawRecord>& input) {
-  auto v = validate_loans(input, today_);
+void LibraryStore::add_loans(const std::vector<RawRecord>& input, ValidationState& state, BatchOutcome& out) {
+  auto v = validate_loans(input, today_, state);
   check_references(v, "books", "book", [](const LoanRow& row) { return row.book_id; });
   check_references(v, "readers", "reader", [](const LoanRow& row) { return row.reader_id; });
   std::vector<Column> cols(5);
@@ -176,17 +177,57 @@ BatchOutcome LibraryStore::add_loans(const std::vector<RawRecord>& input) {
     ids = insert_batch(db_, "loans",
                        {{"book_id", "bigint"}, {"reader_id", "bigint"}, {"loan_date", "date"}, {"due_date", "date"},
                         {"return_date", "date"}},
-                       cols, {"reader_id", "book_id"});
+                       cols);
   }
-  return finish_outcome("loans", input.size(), v, ids, "this reader already has a loan of this book");
+  finish_batch(out, v, ids, "this reader already has a loan of this book");
+}
+
+void LibraryStore::add_batch(const std::string& table, const std::vector<RawRecord>& input, ValidationState& state,
+                             BatchOutcome& out) {
+  if (table == "authors") return add_authors(input, state, out);
+  if (table == "readers") return add_readers(input, state, out);
+  if (table == "books") return add_books(input, state, out);
+  if (table == "loans") return add_loans(input, state, out);
+  throw ConfigError(fmt::format("unknown table '{}' (expected authors, readers, books or loans)", table));
 }
 
 BatchOutcome LibraryStore::add(const std::string& table, const std::vector<RawRecord>& input) {
-  if (table == "authors") return add_authors(input);
-  if (table == "readers") return add_readers(input);
-  if (table == "books") return add_books(input);
-  if (table == "loans") return add_loans(input);
-  throw ConfigError(fmt::format("unknown table '{}' (expected authors, readers, books or loans)", table));
+  BatchAdder adder(*this, table);
+  for (auto row : input) adder.push(std::move(row));
+  return adder.finish();
+}
+
+BatchOutcome LibraryStore::add_authors(const std::vector<RawRecord>& input) { return add("authors", input); }
+BatchOutcome LibraryStore::add_readers(const std::vector<RawRecord>& input) { return add("readers", input); }
+BatchOutcome LibraryStore::add_books(const std::vector<RawRecord>& input) { return add("books", input); }
+BatchOutcome LibraryStore::add_loans(const std::vector<RawRecord>& input) { return add("loans", input); }
+
+BatchAdder::BatchAdder(LibraryStore& store, std::string table, std::size_t batch_rows)
+    : store_(store), batch_rows_(std::max<std::size_t>(1, batch_rows)) {
+  if (table != "authors" && table != "readers" && table != "books" && table != "loans") {
+    throw ConfigError(fmt::format("unknown table '{}' (expected authors, readers, books or loans)", table));
+  }
+  outcome_.table = std::move(table);
+}
+
+void BatchAdder::push(RawRecord&& row) {
+  ++received_;
+  pending_.push_back(std::move(row));
+  if (pending_.size() >= batch_rows_) flush();
+}
+
+void BatchAdder::flush() {
+  if (pending_.empty()) return;
+  store_.add_batch(outcome_.table, pending_, state_, outcome_);
+  pending_.clear();
+}
+
+BatchOutcome BatchAdder::finish() {
+  flush();
+  outcome_.received = received_;
+  std::stable_sort(outcome_.rejected.begin(), outcome_.rejected.end(),
+                   [](const Rejection& a, const Rejection& b) { return a.row < b.row; });
+  return std::move(outcome_);
 }
 
 ChangeOutcome LibraryStore::update_reader_names(int64_t reader_id, const std::string& first_name,

@@ -28,6 +28,28 @@ struct ChangeOutcome {
   std::string message;  // what happened, e.g. "book 42 does not exist"
 };
 
+class LibraryStore;
+
+// One input added in batches (memory stays bounded whatever its size): push every row,
+// then finish. Validation (duplicates included) spans the batches; each full batch is
+// checked against the database and inserted at once. Run it inside a transaction to make
+// the whole input one change.
+class BatchAdder {
+ public:
+  BatchAdder(LibraryStore& store, std::string table, std::size_t batch_rows = 20'000);
+  void push(RawRecord&& row);
+  std::size_t received() const { return received_; }
+  BatchOutcome finish();
+
+ private:
+  void flush();
+  LibraryStore& store_;
+  std::size_t batch_rows_, received_ = 0;
+  std::vector<RawRecord> pending_;
+  ValidationState state_;
+  BatchOutcome outcome_;
+};
+
 class LibraryStore {
  public:
   explicit LibraryStore(PgConnection& connection, int32_t today);
@@ -38,6 +60,10 @@ class LibraryStore {
   BatchOutcome add_loans(const std::vector<RawRecord>& input);
   // Dispatches on the table name (authors, readers, books, loans).
   BatchOutcome add(const std::string& table, const std::vector<RawRecord>& input);
+  // One batch of a larger input: its rows are numbered from state.offset + 1; the outcome's
+  // inserted ids, rejections and warnings are appended to `out`.
+  void add_batch(const std::string& table, const std::vector<RawRecord>& input, ValidationState& state,
+                 BatchOutcome& out);
 
   ChangeOutcome update_reader_names(int64_t reader_id, const std::string& first_name,
                                     const std::string& last_name);
@@ -45,6 +71,10 @@ class LibraryStore {
 
  private:
   // Rejects rows whose referenced id (column `ref_table`) is missing or soft-deleted.
+  void add_authors(const std::vector<RawRecord>& input, ValidationState& state, BatchOutcome& out);
+  void add_readers(const std::vector<RawRecord>& input, ValidationState& state, BatchOutcome& out);
+  void add_books(const std::vector<RawRecord>& input, ValidationState& state, BatchOutcome& out);
+  void add_loans(const std::vector<RawRecord>& input, ValidationState& state, BatchOutcome& out);
   template <typename Row, typename IdOf>
   void check_references(Validated<Row>& v, const std::string& ref_table, const std::string& what, IdOf id_of);
   PgConnection& db_;

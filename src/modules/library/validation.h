@@ -8,6 +8,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace datalab::library {
@@ -50,11 +51,31 @@ struct LoanRow {
   std::optional<int32_t> return_date;
 };
 
+// Every field holds at most this many bytes (UTF-8): more than any name, title, ISBN or
+// e-mail needs, and well under PostgreSQL's ~2700-byte limit for a unique-index entry
+// (the author key holds two names). A longer field rejects its row.
+inline constexpr std::size_t kMaxFieldBytes = 1000;
+
+// What validation remembers across the batches of one input, so that duplicates are found
+// however the input is cut into batches: `offset` is the number of rows before the next
+// batch (positions are 1-based over the whole input); rows and keys seen are kept as
+// 64-bit hashes (8 + 8 bytes and a node per row, not the text).
+struct ValidationState {
+  std::size_t offset = 0;
+  std::unordered_map<uint64_t, std::size_t> rows_seen;  // hash of the row -> its position
+  std::unordered_map<uint64_t, std::size_t> keys_seen;  // hash of the batch-unique key -> position
+};
+
 // `today` (days since 1970) bounds dates and years that must not lie in the future.
+// Without a state the input is one whole batch.
 Validated<AuthorRow> validate_authors(const std::vector<RawRecord>& input, int32_t today);
 Validated<ReaderRow> validate_readers(const std::vector<RawRecord>& input, int32_t today);
 Validated<BookRow> validate_books(const std::vector<RawRecord>& input, int32_t today);
 Validated<LoanRow> validate_loans(const std::vector<RawRecord>& input, int32_t today);
+Validated<AuthorRow> validate_authors(const std::vector<RawRecord>& input, int32_t today, ValidationState& state);
+Validated<ReaderRow> validate_readers(const std::vector<RawRecord>& input, int32_t today, ValidationState& state);
+Validated<BookRow> validate_books(const std::vector<RawRecord>& input, int32_t today, ValidationState& state);
+Validated<LoanRow> validate_loans(const std::vector<RawRecord>& input, int32_t today, ValidationState& state);
 
 bool is_valid_email(const std::string& email);
 
