@@ -21,6 +21,10 @@ ParquetFileWriter::ParquetFileWriter(std::shared_ptr<arrow::io::OutputStream> si
                    "cannot start Parquet writer");
 }
 
+ParquetFileWriter::~ParquetFileWriter() {
+  if (sink_ && !closed_) (void)sink_->Abort();  // before writer_ goes: it may try to write its footer
+}
+
 ParquetFileWriter ParquetFileWriter::to_local_file(const std::string& path,
                                                    std::shared_ptr<arrow::Schema> schema) {
   auto sink = unwrap_arrow(arrow::io::FileOutputStream::Open(path), fmt::format("cannot create '{}'", path));
@@ -34,6 +38,7 @@ void ParquetFileWriter::write(const arrow::RecordBatch& batch) {
 void ParquetFileWriter::close() {
   check_arrow(writer_->Close(), "cannot finish Parquet file");
   check_arrow(sink_->Close(), "cannot close Parquet output");
+  closed_ = true;
 }
 
 std::shared_ptr<arrow::Table> read_parquet_file(const std::string& path) {

@@ -15,6 +15,10 @@ class ParquetFileWriter {
   // let readers such as Spark split one file across tasks.
   ParquetFileWriter(std::shared_ptr<arrow::io::OutputStream> sink,
                     std::shared_ptr<arrow::Schema> schema, int64_t row_group_rows = 0);
+  // A writer dropped before close() (an error, a stop) aborts its sink: an S3 multipart upload
+  // is aborted instead of being completed as a truncated object.
+  ~ParquetFileWriter();
+  ParquetFileWriter(ParquetFileWriter&&) = default;
   // Opens a local file for writing.
   static ParquetFileWriter to_local_file(const std::string& path, std::shared_ptr<arrow::Schema> schema);
   void write(const arrow::RecordBatch& batch);
@@ -25,6 +29,7 @@ class ParquetFileWriter {
  private:
   std::shared_ptr<arrow::io::OutputStream> sink_;
   std::unique_ptr<parquet::arrow::FileWriter> writer_;
+  bool closed_ = false;
 };
 
 // Reads a whole local Parquet file (for small files and tests).

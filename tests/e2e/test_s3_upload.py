@@ -5,6 +5,9 @@ catalog, psql gives the source rows."""
 import decimal
 import json
 import os
+import re
+import subprocess
+import time
 import uuid
 
 import pytest
@@ -17,14 +20,30 @@ pafs = pytest.importorskip("pyarrow.fs")
 sql_catalog = pytest.importorskip("pyiceberg.catalog.sql")
 
 PRODUCTS = 3000
+def own_s3():
+    """S3 settings with a bucket and catalog of the test's own: the main job's stay untouched."""
+    return dict(s3_env(), S3_BUCKET=f"e2e-{uuid.uuid4().hex[:10]}", S3_CATALOG=f"e2e-{uuid.uuid4().hex[:10]}",
+                S3_REGION="us-east-1")
+
+
+def remove_own_s3(env, psql):
+    """Removes what a test made: its bucket with every object, its catalog's entries."""
+    try:
+        if env.get("S3_ENDPOINT"):
+            fs = arrow_fs(env, allow_bucket_deletion=True)
+            if fs.get_file_info(env["S3_BUCKET"]).type != pafs.FileType.NotFound:
+                fs.delete_dir(env["S3_BUCKET"])
+    finally:
+        catalog_name = env["S3_CATALOG"].replace("'", "''")
+        for table in ("iceberg_tables", "iceberg_namespace_properties"):
+            psql.query(f"DELETE FROM {table} WHERE catalog_name = '{catalog_name}'")
+
+
 @pytest.fixture(scope="module")
-def s3():
-    env = s3_env()
-    # A bucket and catalog of our own: the run leaves the main job's ones alone.
-    env["S3_BUCKET"] = f"e2e-{uuid.uuid4().hex[:10]}"
-    env["S3_CATALOG"] = f"e2e-{uuid.uuid4().hex[:10]}"
-    env["S3_REGION"] = "us-east-1"
-    return env
+def s3(psql):
+    env = own_s3()
+    yield env
+    remove_own_s3(env, psql)
 
 
 def run_s3_upload(datalab, tmp_path, env, *args, check=True):
@@ -40,11 +59,11 @@ def run_s3_upload(datalab, tmp_path, env, *args, check=True):
     return out, (json.loads(results.read_text()) if results.exists() else None)
 
 
-def arrow_fs(env):
+def arrow_fs(env, **options):
     endpoint = env["S3_ENDPOINT"]
     scheme, _, host = endpoint.partition("://")
     return pafs.S3FileSystem(endpoint_override=host, scheme=scheme, access_key=env["AWS_ACCESS_KEY_ID"],
-                             secret_key=env["AWS_SECRET_ACCESS_KEY"], region="us-east-1")
+                             secret_key=env["AWS_SECRET_ACCESS_KEY"], region="us-east-1", **options)
 
 
 def catalog(env):
@@ -148,9 +167,15 @@ def test_wrong_credentials_and_missing_endpoint_are_clear(datalab, s3, tmp_path)
     assert "AWS_SECRET_ACCESS_KEY is empty" in out.stderr
 
 
-def test_iceberg_data_files_carry_column_metrics_that_prune_scans(datalab, psql, tmp_path):
-    env = dict(s3_env(), S3_BUCKET=f"e2e-{uuid.uuid4().hex[:10]}", S3_CATALOG=f"e2e-{uuid.uuid4().hex[:10]}",
-               S3_REGION="us-east-1")
+@pytest.fixture
+def fresh_s3(psql):
+    env = own_s3()
+    yield env
+    remove_own_s3(env, psql)
+
+
+def test_iceberg_data_files_carry_column_metrics_that_prune_scans(datalab, psql, fresh_s3, tmp_path):
+    env = fresh_s3
     run_s3_upload(datalab, tmp_path, env, "--mode", "overwrite")
     table = catalog(env).load_table("main.products")
     entries = [e for m in table.current_snapshot().manifests(table.io) for e in m.fetch_manifest_entry(table.io)]
@@ -171,3 +196,42 @@ def test_iceberg_data_files_carry_column_metrics_that_prune_scans(datalab, psql,
     assert list(table.scan(row_filter=f"id > {hi_id}").plan_files()) == []
     assert len(list(table.scan(row_filter=f"id <= {lo_id}").plan_files())) == 1
     assert table.scan(row_filter="id <= 10").to_arrow().num_rows == 10
+
+
+def s3_curl(env, method, path, query=""):
+    """A signed S3 request by curl, an independent client (SigV4 by curl itself)."""
+    url = env["S3_ENDPOINT"].rstrip("/") + path + (f"?{query}" if query else "")
+    out = subprocess.run(["curl", "-s", "-X", method, "--aws-sigv4", "aws:amz:us-east-1:s3",
+                          "--user", f"{env['AWS_ACCESS_KEY_ID']}:{env['AWS_SECRET_ACCESS_KEY']}", url],
+                         capture_output=True, text=True, check=True)
+    return out.stdout
+
+
+def unfinished_uploads(env):
+    xml = s3_curl(env, "GET", f"/{env['S3_BUCKET']}", "prefix=&uploads=")
+    assert "<ListMultipartUploadsResult" in xml, xml
+    return re.findall(r"<Upload>.*?<Key>(.*?)</Key>.*?</Upload>", xml)
+
+
+def test_a_killed_upload_leaves_no_unfinished_multipart_upload_after_the_next_run(datalab, fresh_s3, tmp_path):
+    env = fresh_s3
+    # A run killed while it uploads products.parquet leaves its multipart upload behind.
+    proc = subprocess.Popen([datalab.binary, "run", "s3_upload", "--products", "3000000", "--orders", "0",
+                             "--no-iceberg"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            env=dict(os.environ, **env))
+    deadline = time.monotonic() + 120
+    try:
+        while not (s3_curl(env, "GET", f"/{env['S3_BUCKET']}", "prefix=&uploads=").count("<Upload>")):
+            assert proc.poll() is None, "the run ended before its upload could be interrupted"
+            assert time.monotonic() < deadline, "the upload never started"
+            time.sleep(0.05)
+    finally:
+        proc.kill()
+        proc.wait()
+    assert unfinished_uploads(env) == ["products.parquet"]
+
+    # The next run aborts it, says so, and writes a complete file.
+    out, results = run_s3_upload(datalab, tmp_path, env, "--no-iceberg")
+    assert "aborted an unfinished upload of products.parquet" in out.stdout + out.stderr
+    assert unfinished_uploads(env) == []
+    assert pq.read_table(f"{env['S3_BUCKET']}/products.parquet", filesystem=arrow_fs(env)).num_rows == PRODUCTS

@@ -38,10 +38,12 @@ class BatchQueue {
     items_.push_back(std::move(batch));
     not_empty_.notify_one();
   }
+  // The next batch, nullptr at the end of data; throws when the reader failed, so a writer
+  // never finishes (and publishes) a file from part of the rows.
   BatchPtr pop() {
     std::unique_lock lock(mutex_);
     not_empty_.wait(lock, [&] { return !items_.empty() || aborted_; });
-    if (aborted_) return nullptr;
+    if (aborted_) throw Error("export stopped: reading products failed");
     auto batch = std::move(items_.front());
     items_.pop_front();
     not_full_.notify_one();
@@ -177,6 +179,14 @@ int S3UploadModule::run(AppContext& context) {
 
   // Fail fast on the object store (credentials, endpoint) before any work.
   const bool created_bucket = store.ensure_bucket();
+  const std::string warehouse = fmt::format("iceberg_warehouse/{}/{}", ns, table_name);
+  // A run that was killed while uploading left its multipart uploads behind: abort them.
+  for (const auto& prefix : {std::string("products.parquet"), warehouse + "/"}) {
+    for (const auto& upload : store.abort_unfinished_uploads(prefix)) {
+      report.note(fmt::format("aborted an unfinished upload of {} left by an earlier run (started {})", upload.key,
+                              upload.initiated));
+    }
+  }
 
   if (options_.generate) {
     const auto start = Clock::now();
@@ -200,13 +210,24 @@ int S3UploadModule::run(AppContext& context) {
   std::unique_ptr<iceberg::IcebergTable> table;
   if (options_.iceberg) {
     catalog = std::make_unique<iceberg::SqlCatalog>(db, catalog_name);
-    table = std::make_unique<iceberg::IcebergTable>(store, *catalog, ns, table_name,
-                                                    fmt::format("iceberg_warehouse/{}/{}", ns, table_name));
+    table = std::make_unique<iceberg::IcebergTable>(store, *catalog, ns, table_name, warehouse);
     table->check_schema(*products_schema());
     targets.push_back({"iceberg data file", table->new_data_file_key(), "", 0, 0});
   }
 
-  auto exported = export_products(db, store, targets, options_.batch_rows, expected);
+  ExportResult exported;
+  try {
+    exported = export_products(db, store, targets, options_.batch_rows, expected);
+  } catch (...) {
+    // The Iceberg data file may have been finished by its writer: no snapshot will name it.
+    if (table) {
+      try {
+        if (store.exists(targets[1].key)) store.remove(targets[1].key);
+      } catch (...) {
+      }
+    }
+    throw;
+  }
   nlohmann::json results = {
       {"module", "s3_upload"},
       {"bucket", store.bucket()},

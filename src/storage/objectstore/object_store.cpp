@@ -230,6 +230,7 @@ std::shared_ptr<arrow::io::RandomAccessFile> ObjectStore::open_input(const std::
 void ObjectStore::write_bytes(const std::string& key, const std::string& bytes) {
   auto out = open_output(key);
   if (auto st = out->Write(bytes.data(), static_cast<int64_t>(bytes.size())); !st.ok()) {
+    (void)out->Abort();
     fail(st, fmt::format("cannot write '{}'", key));
   }
   if (auto st = out->Close(); !st.ok()) fail(st, fmt::format("cannot finish '{}'", key));

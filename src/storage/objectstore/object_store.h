@@ -33,6 +33,11 @@ struct ObjectStoreSettings {
   std::string describe() const;
 };
 
+// A multipart upload that was started and neither completed nor aborted (a killed writer).
+struct UnfinishedUpload {
+  std::string key, upload_id, initiated;  // initiated: the server's ISO 8601 time
+};
+
 struct ObjectInfo {
   std::string key;  // relative to the bucket
   int64_t size = 0;
@@ -69,6 +74,13 @@ class ObjectStore {
   // Moves an object into `folder` as "<folder>/<UTC yyyymmddThhmmssZ>_<name>"; returns the new key.
   std::string move_to_folder(const std::string& key, const std::string& folder,
                              std::chrono::system_clock::time_point now = std::chrono::system_clock::now());
+
+  // Unfinished multipart uploads under a prefix (none for a local directory), and their abort.
+  // Writers abort their own upload on failure; these clean up after a writer that was killed.
+  std::vector<UnfinishedUpload> unfinished_uploads(const std::string& prefix) const;
+  void abort_upload(const UnfinishedUpload& upload);
+  // Aborts every unfinished upload under `prefix`; returns what was aborted.
+  std::vector<UnfinishedUpload> abort_unfinished_uploads(const std::string& prefix);
 
   std::shared_ptr<arrow::fs::FileSystem> filesystem() const { return fs_; }
 
