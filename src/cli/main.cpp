@@ -4,8 +4,12 @@
 //   datalab erd <schema> -o FILE.png      entity-relationship diagram of a live schema
 //   datalab spark sql "<query>"           any Spark SQL on the cluster (Spark Connect)
 //   datalab config                       effective settings and where each came from
+#include <csignal>
 #include <cstdlib>
+#include <cstring>
 #include <iostream>
+
+#include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
@@ -30,6 +34,35 @@ void print_config(const AppContext& context) {
   report.finish();
 }
 
+// Ctrl-C / SIGTERM during a command: say what was stopped before exiting. The message is made
+// before the command runs, so the handler only writes it (async-signal-safe). Commands that
+// stop cleanly on their own (kafka produce/consume, serve) install their own handlers.
+char interrupt_message[512] = "\ninterrupted: datalab was stopped\n";
+
+extern "C" void on_interrupt(int signal_number) {
+  const auto ignored = write(STDERR_FILENO, interrupt_message, std::strlen(interrupt_message));
+  (void)ignored;
+  _exit(128 + signal_number);
+}
+
+void install_interrupt_message(const CLI::App& app) {
+  std::string command = "datalab";
+  for (const CLI::App* at = &app; !at->get_subcommands().empty();) {
+    at = at->get_subcommands().front();
+    command += " " + at->get_name();
+  }
+  const std::string text = fmt::format(
+      "\ninterrupted: stopped `{}`; PostgreSQL rolls back its open transaction, so the step in progress changed "
+      "nothing (steps reported as done before it are kept); run it again to complete it\n",
+      command);
+  std::snprintf(interrupt_message, sizeof interrupt_message, "%s", text.c_str());
+  struct sigaction action {};
+  action.sa_handler = on_interrupt;
+  sigemptyset(&action.sa_mask);
+  sigaction(SIGINT, &action, nullptr);
+  sigaction(SIGTERM, &action, nullptr);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -52,6 +85,8 @@ int main(int argc, char** argv) {
     for (const auto& file : env_files) context.config.load_env_file(file, /*required=*/true);
     context.config.load_environment();
     for (const auto& assignment : assignments) context.config.set_from_flag(assignment);
+    context.config.validate();
+    install_interrupt_message(app);
   });
 
   auto* run = app.add_subcommand("run", "run a module end to end (or all of them)");
@@ -79,7 +114,8 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    // --help prints and exits 0; every parse error is a usage error, exit 2 (README).
+    return app.exit(e) == 0 ? 0 : 2;
   } catch (const Error& e) {
     std::cerr << "error: " << e.what() << "\n";
     return e.exit_code();

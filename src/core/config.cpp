@@ -50,6 +50,20 @@ const std::vector<std::pair<std::string, std::string>> kDefaults = {
     {"DELIVERY_BUCKET", "delivery"},
 };
 
+// Numeric settings and their valid range, checked once after loading (Config::validate).
+struct NumericRule {
+  const char* key;
+  double min, max;
+  bool integer;
+};
+const NumericRule kNumericRules[] = {
+    {"DB_PORT", 1, 65535, true},
+    {"CLICKHOUSE_DB_PORT", 1, 65535, true},
+    {"CLICKHOUSE_NATIVE_PORT", 1, 65535, true},
+    {"TG_ATTEMPTS", 1, 100, true},
+    {"TG_BACKOFF_SECONDS", 0, 3600, false},
+};
+
 std::string trim(const std::string& s) {
   const auto begin = s.find_first_not_of(" \t\r");
   if (begin == std::string::npos) return "";
@@ -169,6 +183,25 @@ long long Config::get_int(const std::string& key) const {
   } catch (const std::exception&) {
     throw ConfigError(fmt::format("setting {} must be an integer, got '{}' (from {})", key,
                                   is_secret(key) ? "***" : *value, to_string(source_of(key))));
+  }
+}
+
+void Config::validate() const {
+  for (const auto& rule : kNumericRules) {
+    const auto value = get(rule.key);
+    if (!value || value->empty()) continue;  // empty: the built-in default applies
+    bool ok = false;
+    try {
+      std::size_t used = 0;
+      const double number = rule.integer ? static_cast<double>(std::stoll(*value, &used)) : std::stod(*value, &used);
+      ok = used == value->size() && number >= rule.min && number <= rule.max;
+    } catch (const std::exception&) {
+    }
+    if (!ok) {
+      throw ConfigError(fmt::format("setting {} must be {} from {} to {}, got '{}' (from {})", rule.key,
+                                    rule.integer ? "an integer" : "a number", rule.min, rule.max, *value,
+                                    to_string(source_of(rule.key))));
+    }
   }
 }
 

@@ -31,6 +31,9 @@ class Config {
   // The value as an integer; throws ConfigError naming the key when it is not one.
   long long get_int(const std::string& key) const;
   SettingSource source_of(const std::string& key) const;
+  // Throws ConfigError for a value that can never be valid (a port that is not a number in
+  // 1..65535, a negative attempt count), naming the key and where the value came from.
+  void validate() const;
   std::vector<std::string> keys() const;
 
   // True for passwords, tokens and secret keys: such values are never printed.

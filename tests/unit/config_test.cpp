@@ -131,3 +131,25 @@ TEST(Config, FlagWithoutEqualsIsRejected) {
   EXPECT_THROW(config.set_from_flag("DB_PORT"), ConfigError);
   EXPECT_THROW(config.set_from_flag("1BAD=x"), ConfigError);
 }
+
+TEST(Config, ValidateRefusesValuesThatCanNeverBeValid) {
+  EXPECT_NO_THROW(Config::with_defaults().validate());
+  for (const char* port : {"abc", "-99999", "0", "65536", "70000", "10452x", "1.5"}) {
+    auto config = Config::with_defaults();
+    config.set_from_flag(std::string("DB_PORT=") + port);
+    try {
+      config.validate();
+      ADD_FAILURE() << "DB_PORT=" << port << " was accepted";
+    } catch (const ConfigError& e) {
+      EXPECT_NE(std::string(e.what()).find("DB_PORT"), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find("from flag"), std::string::npos) << e.what();
+      EXPECT_EQ(e.exit_code(), 2);
+    }
+  }
+  auto config = Config::with_defaults();
+  config.set_from_flag("CLICKHOUSE_NATIVE_PORT=65535");
+  config.set_from_flag("TG_BACKOFF_SECONDS=0.25");
+  EXPECT_NO_THROW(config.validate());
+  config.set_from_flag("TG_ATTEMPTS=0");
+  EXPECT_THROW(config.validate(), ConfigError);
+}
