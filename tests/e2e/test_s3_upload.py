@@ -144,8 +144,11 @@ def test_local_directory_without_endpoint(datalab, psql, tmp_path):
     path = tmp_path / "store" / "local-bucket" / "products.parquet"
     assert arrow_rows(pq.read_table(path)) == postgres_rows(psql)
     assert results["objects"][0]["uri"] == f"file://{path}"
-    table = catalog(env).load_table("main.products")
-    assert table.scan().to_arrow().num_rows == PRODUCTS
+    try:
+        table = catalog(env).load_table("main.products")
+        assert table.scan().to_arrow().num_rows == PRODUCTS
+    finally:
+        remove_own_s3(env, psql)  # the catalog's entries; the folder goes with tmp_path
 
 
 def test_wrong_credentials_and_missing_endpoint_are_clear(datalab, s3, tmp_path):
