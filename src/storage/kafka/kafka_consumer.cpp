@@ -26,6 +26,14 @@ std::string_view KafkaMessage::value() const {
   return {static_cast<const char*>(message_->payload()), message_->len()};
 }
 
+std::optional<std::string> KafkaMessage::header(const std::string& name) const {
+  RdKafka::Headers* headers = message_->headers();
+  if (!headers) return std::nullopt;
+  const RdKafka::Headers::Header found = headers->get_last(name);
+  if (found.err() != RdKafka::ERR_NO_ERROR || !found.value()) return std::nullopt;
+  return std::string(static_cast<const char*>(found.value()), found.value_size());
+}
+
 class KafkaConsumer::Rebalance : public RdKafka::RebalanceCb {
  public:
   Rebalance(KafkaConsumer& owner, std::optional<std::vector<int64_t>> start)
@@ -183,6 +191,60 @@ void KafkaConsumer::close() {
   if (closed_ || !consumer_) return;
   closed_ = true;
   consumer_->close();
+}
+
+void read_topic_range(const KafkaSettings& settings, const std::string& topic, const std::vector<int64_t>& from_offsets,
+                      const std::function<void(const KafkaMessage&)>& on_message, int timeout_ms) {
+  std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
+  set(*conf, "bootstrap.servers", settings.bootstrap_servers);
+  set(*conf, "group.id", "datalab-reader");  // required by the client; never joined (assign) nor committed
+  set(*conf, "enable.auto.commit", "false");
+  set(*conf, "enable.auto.offset.store", "false");
+  set(*conf, "enable.partition.eof", "true");
+  set(*conf, "log_level", "3");
+  std::string error;
+  std::unique_ptr<RdKafka::KafkaConsumer> consumer(RdKafka::KafkaConsumer::create(conf.get(), error));
+  if (!consumer) throw ServiceError("cannot create a Kafka consumer: " + error);
+  std::map<int32_t, int64_t> end;  // partition -> high watermark still to reach
+  std::vector<RdKafka::TopicPartition*> assignment;
+  for (std::size_t p = 0; p < from_offsets.size(); ++p) {
+    int64_t low = 0, high = 0;
+    const auto partition = static_cast<int32_t>(p);
+    const auto err = consumer->query_watermark_offsets(topic, partition, &low, &high, 10'000);
+    if (err != RdKafka::ERR_NO_ERROR) {
+      RdKafka::TopicPartition::destroy(assignment);
+      throw ServiceError(fmt::format("Kafka: cannot read the offsets of {} [{}]: {}", topic, p, RdKafka::err2str(err)));
+    }
+    const int64_t from = std::max(from_offsets[p], low);
+    if (from >= high) continue;
+    end[partition] = high;
+    assignment.push_back(RdKafka::TopicPartition::create(topic, partition, from));
+  }
+  if (assignment.empty()) return;
+  const auto err = consumer->assign(assignment);
+  RdKafka::TopicPartition::destroy(assignment);
+  if (err != RdKafka::ERR_NO_ERROR) throw ServiceError(fmt::format("Kafka: cannot read {}: {}", topic, RdKafka::err2str(err)));
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  while (!end.empty()) {
+    if (std::chrono::steady_clock::now() > deadline) {
+      consumer->close();
+      throw ServiceError(fmt::format("Kafka: {} not read to its end within {} s", topic, timeout_ms / 1000));
+    }
+    std::unique_ptr<RdKafka::Message> message(consumer->consume(100));
+    if (!message) continue;
+    const auto found = end.find(message->partition());
+    if (message->err() == RdKafka::ERR_NO_ERROR) {
+      const int64_t offset = message->offset();
+      if (found == end.end() || offset >= found->second) continue;
+      if (offset + 1 >= found->second) end.erase(found);
+      on_message(KafkaMessage(message.release()));
+    } else if (message->err() == RdKafka::ERR__PARTITION_EOF) {
+      if (found != end.end()) end.erase(found);
+    } else if (message->err() != RdKafka::ERR__TIMED_OUT) {
+      spdlog::debug("kafka reader: {}", message->errstr());
+    }
+  }
+  consumer->close();
 }
 
 }  // namespace datalab

@@ -3,6 +3,7 @@
 // the caller commits only what it has safely stored, so a crash means redelivery, never loss.
 // It tracks its position per partition to tell when the topic is drained.
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -32,6 +33,8 @@ class KafkaMessage {
   int64_t offset() const;
   std::optional<std::string_view> key() const;
   std::string_view value() const;
+  // The last header of that name, when there is one.
+  std::optional<std::string> header(const std::string& name) const;
 
  private:
   std::unique_ptr<RdKafka::Message> message_;
@@ -76,5 +79,11 @@ class KafkaConsumer {
   std::map<int32_t, bool> at_end_;
   bool closed_ = false;
 };
+
+// Reads a topic outside any consumer group: every message from from_offsets[p] (a partition
+// missing from the vector is skipped) up to each partition's high watermark at the time of
+// the call. Throws ServiceError when that end is not reached within timeout_ms.
+void read_topic_range(const KafkaSettings& settings, const std::string& topic, const std::vector<int64_t>& from_offsets,
+                      const std::function<void(const KafkaMessage&)>& on_message, int timeout_ms = 60'000);
 
 }  // namespace datalab

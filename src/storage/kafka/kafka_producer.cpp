@@ -15,6 +15,18 @@ class KafkaProducer::DeliveryReports : public RdKafka::DeliveryReportCb {
  public:
   explicit DeliveryReports(KafkaProducer& owner) : owner_(owner) {}
   void dr_cb(RdKafka::Message& message) override {
+    if (auto* delivery = static_cast<KafkaDelivery*>(message.msg_opaque())) {
+      delivery->reported = true;
+      delivery->partition = message.partition();
+      delivery->offset = message.offset();
+      if (message.err() != RdKafka::ERR_NO_ERROR) {
+        delivery->error = message.errstr();
+        delivery->too_large = message.err() == RdKafka::ERR_MSG_SIZE_TOO_LARGE;
+      }
+      (message.err() == RdKafka::ERR_NO_ERROR ? owner_.delivered_ : owner_.reported_failures_)
+          .fetch_add(1, std::memory_order_relaxed);
+      return;
+    }
     if (message.err() == RdKafka::ERR_NO_ERROR) {
       owner_.delivered_.fetch_add(1, std::memory_order_relaxed);
       return;
@@ -97,20 +109,35 @@ void KafkaProducer::throw_if_fatal() {
 
 void KafkaProducer::produce(const std::string& topic, std::string_view key, std::string_view value,
                             const KafkaHeaders& headers) {
+  produce(topic, key, value, headers, nullptr);
+}
+
+void KafkaProducer::produce(const std::string& topic, std::string_view key, std::string_view value,
+                            const KafkaHeaders& headers, KafkaDelivery& delivery) {
+  delivery = {};
+  produce(topic, key, value, headers, &delivery);
+}
+
+void KafkaProducer::produce(const std::string& topic, std::string_view key, std::string_view value,
+                            const KafkaHeaders& headers, KafkaDelivery* delivery) {
   for (;;) {
     RdKafka::ErrorCode err;
     if (headers.empty()) {
       err = producer_->produce(topic, RdKafka::Topic::PARTITION_UA, RdKafka::Producer::RK_MSG_COPY,
-                               const_cast<char*>(value.data()), value.size(), key.data(), key.size(), 0, nullptr);
+                               const_cast<char*>(value.data()), value.size(), key.data(), key.size(), 0, delivery);
     } else {
       auto* h = RdKafka::Headers::create();
       for (const auto& [name, text] : headers) h->add(name, text);
       err = producer_->produce(topic, RdKafka::Topic::PARTITION_UA, RdKafka::Producer::RK_MSG_COPY,
                                const_cast<char*>(value.data()), value.size(), key.data(), key.size(), 0, h,
-                               nullptr);
+                               delivery);
       if (err != RdKafka::ERR_NO_ERROR) delete h;  // produce() owns the headers only on success
     }
     if (err == RdKafka::ERR_NO_ERROR) break;
+    if (delivery && err == RdKafka::ERR_MSG_SIZE_TOO_LARGE) {
+      *delivery = {true, true, RdKafka::err2str(err), -1, -1};
+      return;
+    }
     if (err != RdKafka::ERR__QUEUE_FULL) {
       throw ServiceError(fmt::format("Kafka: cannot queue a message for {}: {}", topic, RdKafka::err2str(err)));
     }
@@ -138,7 +165,7 @@ void KafkaProducer::wait_for_deliveries(int timeout_ms) {
   }
   producer_->poll(0);
   throw_if_fatal();
-  const uint64_t reported = delivered() + failed();
+  const uint64_t reported = delivered() + failed() + reported_failures_.load();
   if (failed() > 0) {
     std::lock_guard lock(error_mutex_);
     throw ServiceError(fmt::format("Kafka at {}: {} of {} messages were not delivered (first: {})",

@@ -34,6 +34,15 @@ struct ProducerOptions {
 
 using KafkaHeaders = std::vector<std::pair<std::string, std::string>>;
 
+// The delivery report of one message whose caller wants to know where it went, or why not.
+struct KafkaDelivery {
+  bool reported = false;
+  bool too_large = false;  // refused for its size (by this producer or by the broker)
+  std::string error;       // empty when delivered
+  int32_t partition = -1;
+  int64_t offset = -1;
+};
+
 class KafkaProducer {
  public:
   KafkaProducer(const KafkaSettings& settings, const ProducerOptions& options = {});
@@ -45,6 +54,11 @@ class KafkaProducer {
   // on a fatal producer error (e.g. the idempotence guarantee was lost).
   void produce(const std::string& topic, std::string_view key, std::string_view value,
                const KafkaHeaders& headers = {});
+  // The same, reporting into *delivery (which must outlive the wait for deliveries) instead
+  // of failing the producer: a message too large is reported at once, not thrown, and
+  // wait_for_deliveries() does not count this message's failure.
+  void produce(const std::string& topic, std::string_view key, std::string_view value, const KafkaHeaders& headers,
+               KafkaDelivery& delivery);
   // Serves delivery reports without blocking.
   void poll();
   // Waits until every queued message has a delivery report (up to timeout), then throws
@@ -59,12 +73,15 @@ class KafkaProducer {
   class DeliveryReports;
   class Events;
   void throw_if_fatal();
+  void produce(const std::string& topic, std::string_view key, std::string_view value, const KafkaHeaders& headers,
+               KafkaDelivery* delivery);
   KafkaSettings settings_;
   std::unique_ptr<DeliveryReports> reports_;
   std::unique_ptr<Events> events_;
   std::unique_ptr<RdKafka::Producer> producer_;
   uint64_t queued_ = 0;
   std::atomic<uint64_t> delivered_{0}, failed_{0};
+  std::atomic<uint64_t> reported_failures_{0};  // failures of messages with a KafkaDelivery (theirs to handle)
   std::mutex error_mutex_;
   std::string first_error_, fatal_error_;
 };
