@@ -32,6 +32,10 @@ int AirflowPipelineModule::run(AppContext& context) {
   int uploaded = 0;
   while (max_files_ <= 0 || uploaded < max_files_) {
     const auto result = pipeline.upload();
+    if (result.rejected) {  // a bad file is moved aside; the next one is loaded
+      report.note(fmt::format("rejected {} -> {}: {}", result.source_file, result.rejected_key, result.reason));
+      continue;
+    }
     if (!result.loaded) break;
     ++uploaded;
     uploads.add_row({result.source_file, result.processed_key, std::to_string(result.file_rows),

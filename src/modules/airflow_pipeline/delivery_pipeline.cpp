@@ -129,6 +129,7 @@ SeedResult DeliveryPipeline::seed_files() {
   SeedResult result;
   std::vector<std::string> processed_names;
   for (const auto& object : store_->list(kProcessedFolder)) processed_names.push_back(source_name_of(object.key));
+  for (const auto& object : store_->list(kRejectedFolder)) processed_names.push_back(source_name_of(object.key));
   for (const auto& [stem, csv] : fixture_files()) {
     const std::string key = stem + ".parquet";
     if (store_->exists(key) ||
@@ -168,6 +169,58 @@ std::string file_fingerprint(parquet::arrow::FileReader& parquet, int64_t file_s
 
 }  // namespace
 
+namespace {
+
+// A file that cannot be loaded because of what it holds: the sender's problem (rejected/).
+class RejectedFile : public Error {
+ public:
+  explicit RejectedFile(const std::string& reason) : Error(reason, 4) {}
+};
+
+// The Arrow types accepted for each delivery column (each one is staged with pg_type_of and
+// cast to the table's type), and how the requirement reads in a rejection.
+std::optional<std::string> column_type_problem(const std::string& name, const arrow::DataType& type) {
+  using arrow::Type;
+  const auto id = type.id();
+  auto one_of = [&](std::initializer_list<Type::type> ids) { return std::find(ids.begin(), ids.end(), id) != ids.end(); };
+  const char* expected = nullptr;
+  if (name == "delivery_id" || name == "item_type") {
+    if (!one_of({Type::STRING, Type::LARGE_STRING})) expected = "a string";
+  } else if (name == "quantity") {
+    if (!one_of({Type::INT16, Type::INT32, Type::INT64})) expected = "an integer (int16, int32 or int64)";
+  } else if (name == "price_per_unit") {
+    if (!one_of({Type::DECIMAL128, Type::DOUBLE, Type::FLOAT, Type::INT16, Type::INT32, Type::INT64})) {
+      expected = "a decimal or a number";
+    }
+  } else if (name == "manufacture_datetime") {
+    if (!one_of({Type::TIMESTAMP, Type::DATE32})) expected = "a timestamp";
+  }
+  if (!expected) return std::nullopt;
+  return fmt::format("column '{}' has type {}, expected {}", name, type.ToString(), expected);
+}
+
+// Runs one statement of the load. PostgreSQL refusing the rows (SQLSTATE class 22, data
+// exception, or 23, integrity constraint violation: a null, a negative quantity, a value out
+// of range) is the file's fault; any other failure is the service's.
+long long exec_load_statement(PgConnection& db, const std::string& sql, const std::vector<std::string>& params) {
+  std::vector<const char*> values;
+  for (const auto& p : params) values.push_back(p.c_str());
+  PgResult result(PQexecParams(db.raw(), sql.c_str(), static_cast<int>(values.size()), nullptr, values.data(), nullptr,
+                               nullptr, 0));
+  const auto status = PQresultStatus(result.get());
+  if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) return result.affected();
+  const char* state = result.get() ? PQresultErrorField(result.get(), PG_DIAG_SQLSTATE) : nullptr;
+  const char* primary = result.get() ? PQresultErrorField(result.get(), PG_DIAG_MESSAGE_PRIMARY) : nullptr;
+  std::string message = primary ? primary : PQerrorMessage(db.raw());
+  while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) message.pop_back();
+  if (state && (std::string_view(state).starts_with("22") || std::string_view(state).starts_with("23"))) {
+    throw RejectedFile(fmt::format("its rows do not fit table bakery_deliveries: {}", message));
+  }
+  throw ServiceError(fmt::format("PostgreSQL error while loading a delivery file: {}", message));
+}
+
+}  // namespace
+
 UploadResult DeliveryPipeline::upload() {
   const auto start = std::chrono::steady_clock::now();
   PgConnection db(postgres_);
@@ -183,23 +236,66 @@ UploadResult DeliveryPipeline::upload() {
   if (!file) return result;
   const std::string key = file->key;
   result.source_file = key;
+  try {
+    load_file(db, *file, result);
+  } catch (const RejectedFile& e) {
+    // Moved aside with its reason (the sidecar first, so a moved file always has one).
+    const auto now = std::chrono::system_clock::now();
+    const std::string target = std::string(kRejectedFolder) + "/" + utc_timestamp_prefix(now) + "_" + key;
+    result.reason = e.what();
+    store_->write_bytes(target + ".reason.txt", fmt::format("{}: {}\n", key, result.reason));
+    result.rejected_key = store_->move_to_folder(key, kRejectedFolder, now);
+    result.rejected = true;
+    result.file_rows = result.rows_inserted = 0;
+    result.seconds = seconds_since(start);
+    spdlog::warn("upload: {} rejected -> {}: {}", key, result.rejected_key, result.reason);
+    return result;
+  }
+  // Committed: a crash from here on leaves the file at the root, and the retry inserts nothing.
+  result.processed_key = store_->move_to_folder(key, kProcessedFolder);
+  result.loaded = true;
+  result.seconds = seconds_since(start);
+  spdlog::info("upload: {} -> {} ({} rows in the file, {} inserted, {:.3f} s)", key, result.processed_key,
+               result.file_rows, result.rows_inserted, result.seconds);
+  return result;
+}
 
-  auto parquet = unwrap_arrow(parquet::arrow::OpenFile(store_->open_input(key), arrow::default_memory_pool()),
-                        fmt::format("'{}' is not a Parquet file", key));
+void DeliveryPipeline::load_file(PgConnection& db, const ObjectInfo& file, UploadResult& result) {
+  const std::string& key = file.key;
+  if (file.size > kMaxDeliveryFileBytes) {
+    throw RejectedFile(fmt::format("the file has {} bytes, more than the limit of {}", file.size, kMaxDeliveryFileBytes));
+  }
+  // Read whole first: a failure of the object store (ServiceError) is told apart from a file
+  // that is not what it should be (every Arrow/Parquet error below is about the content).
+  auto content = std::make_shared<arrow::io::BufferReader>(arrow::Buffer::FromString(store_->read_bytes(key)));
+  auto parquet = unwrap_arrow<RejectedFile>(parquet::arrow::OpenFile(content, arrow::default_memory_pool()),
+                                            "it is not a readable Parquet file");
   result.file_rows = parquet->parquet_reader()->metadata()->num_rows();
-  const std::string fingerprint = file_fingerprint(*parquet, file->size);
+  const std::string fingerprint = file_fingerprint(*parquet, file.size);
   std::shared_ptr<arrow::Schema> file_schema;
-  check_arrow(parquet->GetSchema(&file_schema), fmt::format("cannot read the schema of '{}'", key));
+  check_arrow<RejectedFile>(parquet->GetSchema(&file_schema), "its schema cannot be read");
   std::vector<int> indices;
   for (const auto& name : kColumns) {
-    const int index = file_schema->GetFieldIndex(name);
-    if (index < 0) throw Error(fmt::format("delivery file '{}' has no column '{}'", key, name));
-    indices.push_back(index);
+    const auto matches = file_schema->GetAllFieldIndices(name);
+    if (matches.empty()) {
+      throw RejectedFile(fmt::format("it has no column '{}' (a delivery file has columns {})", name,
+                                     fmt::join(kColumns, ", ")));
+    }
+    if (matches.size() > 1) throw RejectedFile(fmt::format("it has {} columns named '{}'", matches.size(), name));
+    if (auto problem = column_type_problem(name, *file_schema->field(matches[0])->type())) throw RejectedFile(*problem);
+    indices.push_back(matches[0]);
+  }
+  for (const auto& field : file_schema->fields()) {
+    if (field->type()->num_fields() > 0) {  // nested: leaf column indices would not be field indices
+      throw RejectedFile(fmt::format("column '{}' has nested type {}, delivery files are flat", field->name(),
+                                     field->type()->ToString()));
+    }
   }
   std::vector<int> row_groups(parquet->num_row_groups());
   for (int i = 0; i < parquet->num_row_groups(); ++i) row_groups[i] = i;
   // Flat schema: the leaf column indices are the field indices.
-  auto reader = unwrap_arrow(parquet->GetRecordBatchReader(row_groups, indices), fmt::format("cannot read '{}'", key));
+  auto reader = unwrap_arrow<RejectedFile>(parquet->GetRecordBatchReader(row_groups, indices),
+                                           "its rows cannot be read");
   auto stage_fields = reader->schema()->fields();
   stage_fields.push_back(arrow::field("source_row", arrow::int64(), false));
   auto stage_schema = arrow::schema(stage_fields);
@@ -216,8 +312,11 @@ UploadResult DeliveryPipeline::upload() {
     PostgresCopyWriter writer(db, "pg_temp", "delivery_stage", stage_schema);
     int64_t row = 0;
     while (true) {
-      auto batch = unwrap_arrow(reader->Next(), fmt::format("cannot read '{}'", key));
+      auto batch = unwrap_arrow<RejectedFile>(reader->Next(), "its rows cannot be read");
       if (!batch) break;
+      // Checks the data (offsets, UTF-8 of the strings) before it goes to PostgreSQL.
+      check_arrow<RejectedFile>(batch->ValidateFull(), fmt::format("rows {}-{} are malformed", row + 1,
+                                                                   row + batch->num_rows()));
       arrow::Int64Builder positions;
       check_arrow(positions.Reserve(batch->num_rows()), "out of memory");
       for (int64_t i = 0; i < batch->num_rows(); ++i) positions.UnsafeAppend(++row);
@@ -227,17 +326,10 @@ UploadResult DeliveryPipeline::upload() {
       writer.write(*staged);
     }
     writer.finish();
-    const long long inserted = db.exec(sql::insert_staged, {key, fingerprint}).affected();
+    const long long inserted = exec_load_statement(db, std::string(sql::insert_staged), {key, fingerprint});
     db.exec(sql::record_upload, {key, fingerprint, std::to_string(result.file_rows), std::to_string(inserted)});
     return static_cast<int64_t>(inserted);
   });
-  // Committed: a crash from here on leaves the file at the root, and the retry inserts nothing.
-  result.processed_key = store_->move_to_folder(key, kProcessedFolder);
-  result.loaded = true;
-  result.seconds = seconds_since(start);
-  spdlog::info("upload: {} -> {} ({} rows in the file, {} inserted, {:.3f} s)", key, result.processed_key,
-               result.file_rows, result.rows_inserted, result.seconds);
-  return result;
 }
 
 CheckResult DeliveryPipeline::validate_last_upload() {

@@ -8,6 +8,12 @@
 // rows and the upload record commit in one transaction, and the unique key
 // (source_file, source_row) makes a reload after a crash between commit and move insert
 // nothing new.
+//
+// A file that cannot be loaded because of what it holds (not Parquet, a column missing or
+// of the wrong type, rows the table refuses) is the sender's problem, not the service's:
+// it is moved to rejected/ (same timestamp prefix) next to "<key>.reason.txt" with the
+// reason, and the next upload goes on with the next file. Failures of PostgreSQL or the
+// object store are errors and leave the file where it is.
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -20,9 +26,16 @@
 #include "storage/objectstore/object_store.h"
 #include "storage/postgres/postgres_settings.h"
 
+namespace datalab {
+class PgConnection;
+}
+
 namespace datalab::airflow_pipeline {
 
 inline constexpr const char* kProcessedFolder = "processed";
+inline constexpr const char* kRejectedFolder = "rejected";
+// Files larger than this are rejected unread (delivery files are a few kilobytes).
+inline constexpr int64_t kMaxDeliveryFileBytes = 256LL * 1024 * 1024;
 
 struct SeedResult {
   std::vector<std::string> written;  // keys written at the bucket root
@@ -30,8 +43,11 @@ struct SeedResult {
 };
 
 struct UploadResult {
-  bool loaded = false;  // false: nothing to load at the bucket root
+  bool loaded = false;    // false: nothing loaded (nothing at the bucket root, or rejected)
+  bool rejected = false;  // the first file at the root could not be loaded: moved to rejected/
   std::string source_file;
+  std::string rejected_key;  // rejected/<timestamp>_<name>; its reason is in <rejected_key>.reason.txt
+  std::string reason;        // why the file was rejected
   std::string processed_key;
   int64_t file_rows = 0;
   int64_t rows_inserted = 0;  // < file_rows only when the file had been (partly) loaded before
@@ -58,7 +74,8 @@ class DeliveryPipeline {
   void setup();
   // Writes the five fixture files as Parquet at the bucket root unless already there or processed.
   SeedResult seed_files();
-  // Loads the first Parquet file at the bucket root, then moves it to processed/.
+  // Loads the first Parquet file at the bucket root, then moves it to processed/; a file that
+  // cannot be loaded because of its content is moved to rejected/ instead (result.rejected).
   UploadResult upload();
   // Compares the newest processed file's rows with the rows loaded from it; records the check.
   CheckResult validate_last_upload();
@@ -67,6 +84,10 @@ class DeliveryPipeline {
   const PostgresSettings& postgres() const { return postgres_; }
 
  private:
+  // Loads one file in one transaction (rows and upload record); throws RejectedFile (an
+  // Error) when the file's content cannot be loaded.
+  void load_file(PgConnection& db, const ObjectInfo& file, UploadResult& result);
+
   PostgresSettings postgres_;
   std::unique_ptr<ObjectStore> store_;
 };
