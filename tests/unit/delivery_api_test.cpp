@@ -1,4 +1,5 @@
 // Week 9 delivery service: request validation and file naming, without services.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include "modules/airflow_pipeline/delivery_pipeline.h"
@@ -49,4 +50,51 @@ TEST(DeliveryFiles, EmbeddedFixturesParseWithTheDeliverySchema) {
       EXPECT_TRUE(table->schema()->field(i)->type()->Equals(*expected->field(i)->type())) << name;
     }
   }
+}
+
+TEST(Notification, ValidatesResultAndExecutionTime) {
+  NotificationRequest request;
+  const auto body = [](const char* result, const char* when) {
+    return fmt::format(R"({{"dag_id":"d","dag_execution_time":"{}","result":"{}","details":"x"}})", when, result);
+  };
+  EXPECT_FALSE(parse_notification(body("success", "2025-01-01T00:00:00+00:00"), request));
+  EXPECT_FALSE(parse_notification(body("failure", "2025-01-01 00:00:00+00:00"), request));
+  EXPECT_NE(parse_notification(body("maybe", "2025-01-01T00:00:00+00:00"), request)->find("'result'"),
+            std::string::npos);
+  EXPECT_NE(parse_notification(body("success", "notadate"), request)->find("'dag_execution_time'"), std::string::npos);
+  EXPECT_NE(parse_notification("{\"dag_id\":\"\xff\"}", request)->find("UTF-8"), std::string::npos);
+  EXPECT_NE(parse_notification("", request)->find("empty"), std::string::npos);
+}
+
+TEST(Notification, Iso8601DateTimes) {
+  for (const char* ok : {"2025-01-01T00:00:00+00:00", "2025-01-01 00:00:00+00:00", "2025-06-30T12:34:56.789012Z",
+                         "2024-02-29T23:59:59", "2025-01-01T10:00-0530", "2016-12-31T23:59:60Z"}) {
+    EXPECT_TRUE(is_iso8601_datetime(ok)) << ok;
+  }
+  for (const char* bad : {"notadate", "", "2025-01-01", "2025-02-30T00:00:00", "2023-02-29T00:00:00", "2025-13-01T00:00",
+                          "2025-01-01T24:00:00", "2025-01-01T00:00:00+", "2025-01-01T00:00:00 extra",
+                          "0000-01-01T00:00:00", "2025-01-01T00:00:00.Z"}) {
+    EXPECT_FALSE(is_iso8601_datetime(bad)) << bad;
+  }
+}
+
+TEST(Notification, Utf8Validation) {
+  EXPECT_TRUE(is_valid_utf8("plain ascii"));
+  EXPECT_TRUE(is_valid_utf8("пекарня \xF0\x9F\xA5\x90"));  // Cyrillic and U+1F950
+  EXPECT_FALSE(is_valid_utf8("\xff"));
+  EXPECT_FALSE(is_valid_utf8("\xC0\xAF"));          // overlong '/'
+  EXPECT_FALSE(is_valid_utf8("\xED\xA0\x80"));      // a surrogate
+  EXPECT_FALSE(is_valid_utf8("\xF4\x90\x80\x80"));  // past U+10FFFF
+  EXPECT_FALSE(is_valid_utf8("\xE2\x82"));          // cut short
+}
+
+TEST(BearerToken, SchemeIsCaseInsensitiveTokenIsNot) {
+  EXPECT_TRUE(bearer_token_matches("Bearer abc", "abc"));
+  EXPECT_TRUE(bearer_token_matches("bearer abc", "abc"));
+  EXPECT_TRUE(bearer_token_matches("BEARER   abc ", "abc"));
+  EXPECT_FALSE(bearer_token_matches("Bearer ABC", "abc"));
+  EXPECT_FALSE(bearer_token_matches("Basic abc", "abc"));
+  EXPECT_FALSE(bearer_token_matches("Bearerabc", "abc"));
+  EXPECT_FALSE(bearer_token_matches("Bearer ", "abc"));
+  EXPECT_FALSE(bearer_token_matches("", "abc"));
 }
