@@ -170,5 +170,45 @@ TEST(PostgresCopyReader, DecodesNumericTimestampsDatesAndNulls) {
   EXPECT_EQ(db.exec("SELECT 1").integer(0, 0), 1);
 }
 
+std::vector<std::string> decode_prices(PgConnection& db, const std::string& values, int precision = 13) {
+  auto schema = arrow::schema({arrow::field("price", arrow::decimal128(precision, 2))});
+  PostgresCopyReader reader(db, "SELECT v::numeric FROM (VALUES " + values + ") AS t(v)", schema, 100);
+  std::vector<std::string> prices;
+  while (auto batch = reader.next()) {
+    for (int64_t i = 0; i < batch->num_rows(); ++i) prices.push_back(batch->column(0)->GetScalar(i).ValueOrDie()->ToString());
+  }
+  return prices;
+}
+
+TEST(PostgresCopyReader, NumericRoundsHalfUpWhateverTheLengthOfTheFraction) {
+  PgConnection db(test_support::test_postgres_settings());
+  EXPECT_EQ(decode_prices(db, "('0.005'), ('-2.675'), ('1.00499999999999999999999999999999999999999999999999'),"
+                              " ('0.00000000000000000000000000000000000000000000009'), ('99999999999.994')"),
+            (std::vector<std::string>{"0.01", "-2.68", "1.00", "0.00", "99999999999.99"}));
+}
+
+TEST(PostgresCopyReader, NumericThatADecimalCannotHoldIsAnErrorNotZero) {
+  PgConnection db(test_support::test_postgres_settings());
+  for (const char* special : {"Infinity", "-Infinity", "NaN"}) {
+    try {
+      decode_prices(db, fmt::format("('{}')", special));
+      ADD_FAILURE() << special << " was decoded";
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find(std::string("numeric ") + special), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find("column price"), std::string::npos) << e.what();
+    }
+  }
+  // Too many digits for decimal(13,2), also when the fraction rounds up into the next digit.
+  for (const char* big : {"100000000000", "99999999999.995", "1e300"}) {
+    try {
+      decode_prices(db, fmt::format("('{}')", big));
+      ADD_FAILURE() << big << " was decoded";
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find("does not fit decimal128(13, 2)"), std::string::npos) << e.what();
+    }
+  }
+  EXPECT_EQ(db.exec("SELECT 1").integer(0, 0), 1);  // the connection is usable after the failed COPY
+}
+
 }  // namespace
 }  // namespace datalab

@@ -1,5 +1,6 @@
 #include "storage/postgres/postgres_copy_reader.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include <fmt/format.h>
@@ -36,6 +37,7 @@ struct PostgresCopyReader::Column {
   std::shared_ptr<arrow::DataType> type;
   std::unique_ptr<arrow::ArrayBuilder> builder;
   int32_t scale = 0;  // decimals
+  int32_t precision = 38;  // decimal digits in all
 
   void append_null() { check(builder->AppendNull()); }
 
@@ -90,22 +92,38 @@ struct PostgresCopyReader::Column {
     const int ndigits = static_cast<int16_t>(be16(p));
     const int weight = static_cast<int16_t>(be16(p + 2));
     const uint16_t sign = be16(p + 4);
-    if (sign == 0xC000) throw Error(fmt::format("column {}: NaN cannot be stored as a decimal", name));
+    if (sign != 0x0000 && sign != 0x4000) {  // NaN 0xC000, Infinity 0xD000, -Infinity 0xF000
+      const char* special = sign == 0xC000 ? "NaN" : sign == 0xD000 ? "Infinity" : sign == 0xF000 ? "-Infinity" : "?";
+      throw Error(fmt::format("column {}: numeric {} cannot be stored as {}", name, special, type->ToString()));
+    }
     if (len < 8 + 2 * ndigits) throw Error(fmt::format("column {}: short numeric value", name));
+    // Digits past the first one below the scale cannot change the half-up rounding: skip them,
+    // so a long fraction never overflows the 128-bit accumulator.
+    const int used = std::clamp(weight + 1 + (scale + 4) / 4 + 1, 0, ndigits);
+    const __int128 limit = pow10_128(precision);  // |value| must stay below 10^precision
+    const auto out_of_range = [&] {
+      return Error(fmt::format("column {}: a numeric value does not fit {} (cast it in the query)", name,
+                               type->ToString()));
+    };
     __int128 value = 0;
-    for (int i = 0; i < ndigits; ++i) value = value * 10000 + be16(p + 8 + 2 * i);
-    // The last digit sits at 10000^(weight - ndigits + 1); rescale to 10^-scale.
-    const int shift = 4 * (weight - ndigits + 1) + scale;
-    if (ndigits > 0) {
+    for (int i = 0; i < used; ++i) {
+      if (value > pow10_128(38) / 10000) throw out_of_range();
+      value = value * 10000 + be16(p + 8 + 2 * i);
+    }
+    // The last digit used sits at 10000^(weight - used + 1); rescale to 10^-scale.
+    const int shift = 4 * (weight - used + 1) + scale;
+    if (used > 0) {
       if (shift >= 0) {
+        if (shift > 38 || value > limit / pow10_128(shift)) throw out_of_range();
         value *= pow10_128(shift);
       } else {
-        const __int128 div = pow10_128(-shift);
+        const __int128 div = pow10_128(std::min(-shift, 38));
         const __int128 rem = value % div;
         value /= div;
         if (rem * 2 >= div) ++value;  // round half up, like numeric's own rounding
       }
     }
+    if (value >= limit) throw out_of_range();
     if (sign == 0x4000) value = -value;
     const arrow::Decimal128 d(static_cast<int64_t>(value >> 64), static_cast<uint64_t>(value));
     check(static_cast<arrow::Decimal128Builder&>(*builder).Append(d));
@@ -128,6 +146,7 @@ PostgresCopyReader::PostgresCopyReader(PgConnection& db, const std::string& quer
     column->type = field->type();
     if (field->type()->id() == arrow::Type::DECIMAL128) {
       column->scale = static_cast<const arrow::Decimal128Type&>(*field->type()).scale();
+      column->precision = static_cast<const arrow::Decimal128Type&>(*field->type()).precision();
     }
     auto builder = arrow::MakeBuilder(field->type());
     if (!builder.ok()) throw Error("cannot build Arrow batch: " + builder.status().ToString());
