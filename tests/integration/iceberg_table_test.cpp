@@ -128,6 +128,13 @@ TEST_F(IcebergCatalogTest, AppendsSnapshotsAndOverwriteReplacesFiles) {
   const auto metadata = nlohmann::json::parse(store_->read_bytes(store_->key_of(third.metadata_location)));
   EXPECT_EQ(metadata["current-snapshot-id"], third.snapshot_id);
   EXPECT_EQ(metadata["snapshots"][2]["summary"]["operation"], "overwrite");
+  // The overwrite lists its new manifest and one of DELETED entries only; that one's minimum
+  // sequence number counts live entries (there are none), so it is its own, not the old files'.
+  std::vector<std::pair<int64_t, int64_t>> sequences;  // (sequence, min sequence) per manifest
+  iceberg::read_avro_file(store_->read_bytes(store_->key_of(third.manifest_list)), [&](const iceberg::AvroView& m) {
+    sequences.emplace_back(m.get_long("sequence_number"), m.get_long("min_sequence_number"));
+  });
+  EXPECT_EQ(sequences, (std::vector<std::pair<int64_t, int64_t>>{{3, 3}, {3, 3}}));
   EXPECT_EQ(metadata["snapshots"][2]["summary"]["deleted-records"], "15");
   EXPECT_EQ(metadata["metadata-log"].size(), 2u);
 

@@ -391,6 +391,7 @@ CommitResult IcebergTable::commit(const arrow::Schema& schema, const std::vector
                                                      {"content", "data"}});
         ManifestFile deleted;
         deleted.sequence_number = sequence;
+        // The spec's minimum counts live entries only; with none, it is the manifest's own.
         deleted.min_sequence_number = sequence;
         deleted.added_snapshot_id = result.snapshot_id;
         for (const auto& f : replaced) {
@@ -406,7 +407,6 @@ CommitResult IcebergTable::commit(const arrow::Schema& schema, const std::vector
             r.set_long("data_file.file_size_in_bytes", f.size);
             set_data_file_metrics(r, {});  // metrics of deleted files are not needed
           });
-          deleted.min_sequence_number = std::min(deleted.min_sequence_number, f.sequence);
           ++deleted.deleted_files;
           deleted.deleted_rows += f.records;
         }
