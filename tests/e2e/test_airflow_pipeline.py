@@ -389,3 +389,20 @@ def test_dag_tampered_file_check_422_and_failure_notification_with_details(env, 
     text = messages[0]["text"]
     assert "airflow-pipeline: failure" in text
     assert "422" in text and "invalid" in text and "10 rows in the file, 6 rows loaded" in text
+
+
+def test_dag_a_bad_file_is_rejected_and_the_retry_loads_the_next_one(env, airflow_home):
+    """A corrupt file first in the bucket: the upload task's first try is answered 422 (the
+    file is moved to rejected/), its retry loads delivery_1, and the run ends in success."""
+    with env.s3fs.open_output_stream(f"{env.bucket}/a_corrupt.parquet") as out:
+        out.write(b"not a parquet file")
+    service = env.start()
+    run = run_dag(airflow_home, service, "2025-01-04")
+    log = run.stdout + run.stderr
+    assert "POST /upload -> 422" in service.output() and "POST /upload -> 201" in service.output(), log[-5000:]
+    assert any(k.endswith("_a_corrupt.parquet") for k in env.keys("rejected"))
+    assert any(k.endswith("_a_corrupt.parquet.reason.txt") for k in env.keys("rejected"))
+    assert env.psql.scalar("SELECT count(*) FROM airflow_pipeline.bakery_deliveries") == str(ROWS_PER_FILE)
+    messages = _wait_for_messages(env.receiver, 1)
+    assert len(messages) == 1, log[-5000:]
+    assert "airflow-pipeline: success" in messages[0]["text"]
