@@ -64,6 +64,29 @@ std::vector<TextRecord> parse_csv_records(const std::string& text, const std::st
 }
 
 
+namespace {
+
+// The stand-in for a byte b (0x80-0xFF) that is not UTF-8: U+10FF00 + b, as UTF-8.
+std::string stand_in_for(unsigned char b) {
+  const uint32_t cp = 0x10FF00u + b;
+  return {static_cast<char>(0xF4), static_cast<char>(0x80 | ((cp >> 12) & 0x3F)),
+          static_cast<char>(0x80 | ((cp >> 6) & 0x3F)), static_cast<char>(0x80 | (cp & 0x3F))};
+}
+
+// The byte a stand-in at p (n bytes available) replaced, or -1 when p holds none.
+int stood_in_byte(const unsigned char* p, std::size_t n) {
+  if (n < 4 || p[0] != 0xF4 || p[1] != 0x8F || (p[2] != 0xBE && p[2] != 0xBF) || (p[3] & 0xC0) != 0x80) return -1;
+  return static_cast<int>(((p[2] & 0x3F) << 6 | (p[3] & 0x3F)) & 0xFF);
+}
+
+}  // namespace
+
+unsigned char input_byte_at(std::string_view text, std::size_t at) {
+  const auto* p = reinterpret_cast<const unsigned char*>(text.data()) + at;
+  const int b = stood_in_byte(p, text.size() - at);
+  return b >= 0 ? static_cast<unsigned char>(b) : *p;
+}
+
 std::optional<std::size_t> invalid_utf8_at(std::string_view text) {
   const auto* p = reinterpret_cast<const unsigned char*>(text.data());
   const std::size_t n = text.size();
@@ -93,6 +116,7 @@ std::optional<std::size_t> invalid_utf8_at(std::string_view text) {
     for (std::size_t k = 2; k < len; ++k) {
       if (p[i + k] < 0x80 || p[i + k] > 0xBF) return i;
     }
+    if (len == 4 && stood_in_byte(p + i, n - i) >= 0) return i;
     i += len;
   }
   return std::nullopt;
@@ -114,8 +138,10 @@ std::string printable(std::string_view text, std::size_t max_bytes) {
       out += static_cast<char>(c);
       ++i;
     } else if (bad && *bad == 0) {
-      out += fmt::format("\\x{:02x}", c);
-      ++i;
+      const auto* p = reinterpret_cast<const unsigned char*>(text.data()) + i;
+      const int b = stood_in_byte(p, text.size() - i);
+      out += fmt::format("\\x{:02x}", b >= 0 ? b : c);
+      i += b >= 0 ? 4 : 1;
     } else {
       const std::size_t len = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
       out.append(text.substr(i, len));
@@ -427,10 +453,55 @@ class JsonRecords : public nlohmann::json_sax<nlohmann::json> {
   TextRecord record_;
 };
 
+// Passes UTF-8 through and puts a stand-in (see records.h) for every byte that is not.
+class Utf8StandIns : public std::streambuf {
+ public:
+  explicit Utf8StandIns(std::istream& in) : in_(in) {}
+
+ protected:
+  int_type underflow() override {
+    if (gptr() < egptr()) return traits_type::to_int_type(*gptr());
+    out_.clear();
+    while (out_.empty()) {
+      char chunk[1 << 16];
+      in_.read(chunk, sizeof chunk);
+      const auto got = static_cast<std::size_t>(in_.gcount());
+      const bool end = got == 0;
+      raw_.append(chunk, got);
+      if (end && raw_.empty()) return traits_type::eof();
+      std::size_t i = 0;
+      const auto* p = reinterpret_cast<const unsigned char*>(raw_.data());
+      while (i < raw_.size()) {
+        const unsigned char c = p[i];
+        const std::size_t len = c < 0x80 ? 1 : c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
+        if (i + len > raw_.size() && !end) break;  // the rest of this character comes next
+        const std::string_view piece(raw_.data() + i, std::min(len, raw_.size() - i));
+        if (c < 0x80 || !invalid_utf8_at(piece)) {
+          out_.append(piece);
+          i += piece.size();
+        } else {
+          out_ += stand_in_for(c);
+          ++i;
+        }
+      }
+      raw_.erase(0, i);
+      if (end && out_.empty()) return traits_type::eof();
+    }
+    setg(out_.data(), out_.data(), out_.data() + out_.size());
+    return traits_type::to_int_type(*gptr());
+  }
+
+ private:
+  std::istream& in_;
+  std::string raw_, out_;
+};
+
 RecordStreamSummary stream_json(std::istream& in, const std::string& origin, const RecordSink& sink,
                                 const RecordReadOptions& options) {
   JsonRecords handler(origin, sink, options.max_field_bytes);
-  nlohmann::json::sax_parse(in, &handler);
+  Utf8StandIns repaired_buffer(in);
+  std::istream repaired(&repaired_buffer);
+  nlohmann::json::sax_parse(repaired, &handler);
   RecordStreamSummary summary;
   summary.json = true;
   summary.records = handler.records;

@@ -55,8 +55,15 @@ RecordStreamSummary stream_records(std::istream& in, const std::string& origin, 
 std::vector<TextRecord> read_records(const std::string& text, const std::string& origin,
                                      const RecordReadOptions& options = {});
 
-// Offset of the first byte that is not part of well-formed UTF-8, if any.
+// JSON must be UTF-8, and a JSON parser refuses a whole file for one bad byte; so the JSON
+// reader stands in for each byte that is not UTF-8 with a private-use character (U+10FF80
+// to U+10FFFF, one per byte value), which invalid_utf8_at reports as invalid: the row that
+// held it is rejected, the rest of the file is read. (Those 128 private-use characters
+// are therefore refused in JSON input.)
+// Offset of the first byte that is not part of well-formed UTF-8 (or such a stand-in).
 std::optional<std::size_t> invalid_utf8_at(std::string_view text);
+// The byte at `at` as it was in the input (the original of a stand-in).
+unsigned char input_byte_at(std::string_view text, std::size_t at);
 // Text safe to print and to put into JSON: NUL and control bytes as \0 / \xNN, invalid
 // UTF-8 bytes as \xNN; cut to at most max_bytes (plus "...").
 std::string printable(std::string_view text, std::size_t max_bytes = 40);

@@ -240,11 +240,13 @@ def test_bad_json_values_reject_only_their_rows(datalab, psql, tmp_path):
                ' {"first_name": "Year", "last_name": "Zero", "birth_date": "0000-01-01"},'
                ' {"first_name": "' + big + '", "last_name": "Huge", "birth_date": "1970-01-07"},'
                ' "not an object",'
+               ' {"first_name": "Bad", "last_name": "Utf@@8", "birth_date": "1970-01-09"},'
                ' {"first_name": "Json", "last_name": "Also Good", "birth_date": "1970-01-08"}]')
-    result = add_file_json(datalab, tmp_path, "authors", "authors.json", content)
+    result = add_file_json(datalab, tmp_path, "authors", "authors.json", content.encode().replace(b"@@", b"\xff\xfe"))
     assert result.returncode == 4, result.stderr
     out = result.stdout
-    assert "10 received, 2 inserted" in out, out[:3000]
+    assert "11 received, 2 inserted" in out, out[:3000]
+    assert "last_name is not valid UTF-8 (byte 0xff at offset 3: 'Utf\\xff\\xfe8')" in out
     assert "first_name must be a JSON string, not an object" in out
     assert "first_name must be a JSON string, not an array" in out
     assert "first_name must be a JSON string, not a number (12)" in out

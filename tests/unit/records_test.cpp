@@ -68,6 +68,17 @@ TEST(Records, JsonKeepsTheTypeOfValuesThatAreNotStrings) {
   EXPECT_EQ(rec.count("z"), 0u);
 }
 
+TEST(Records, JsonBytesThatAreNotUtf8CostOnlyTheirValue) {
+  const auto r = parse_json_records("[{\"a\": \"x\xff\xc3y\"}, {\"a\": \"caf\xc3\xa9\"}]", "t.json");
+  ASSERT_EQ(r.size(), 2u) << "the file is read on past the bad bytes";
+  const std::string& bad = r[0].at("a");
+  ASSERT_EQ(invalid_utf8_at(bad), 1u);
+  EXPECT_EQ(input_byte_at(bad, 1), 0xff);
+  EXPECT_EQ(printable(bad), "x\\xff\\xc3y");
+  EXPECT_EQ(r[1].at("a"), "caf\xc3\xa9") << "valid UTF-8 passes unchanged";
+  EXPECT_FALSE(invalid_utf8_at(r[1].at("a")));
+}
+
 TEST(RecordStream, CsvQuotingBlankLinesCrlfAndBytesPassedThrough) {
   using namespace std::string_literals;
   const std::string text = "\xEF\xBB\xBF" "a,b\r\n\"x, \"\"y\"\"\",2\r\n\n\"multi\nline\",3\nn\0l,\xff\n"s;

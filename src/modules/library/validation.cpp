@@ -92,7 +92,7 @@ void check_field(const RawRecord& input, const FieldSpec& spec, const std::strin
   }
   if (auto at = invalid_utf8_at(value)) {
     throw RowError{fmt::format("{} is not valid UTF-8 (byte 0x{:02x} at offset {}: '{}')", name,
-                               static_cast<unsigned char>(value[*at]), *at, shown(value))};
+                               input_byte_at(value, *at), *at, shown(value))};
   }
 }
 
