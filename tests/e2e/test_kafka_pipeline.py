@@ -200,3 +200,172 @@ def test_broker_restart_while_producing_loses_nothing(datalab, psql):
     finally:
         subprocess.run([kafka, "start"], capture_output=True, timeout=180)
         delete_topics(topic, topic + ".dlq")
+
+
+def flight_v1(flight_id, **changes):
+    data = {"flight_id": flight_id, "airline": "Delta", "flight_number": "DL101", "origin": "ATL",
+            "destination": "JFK", "departure_time": "2024-01-15T08:00:00+00:00",
+            "arrival_time": "2024-01-15T10:30:00+00:00", "duration_minutes": 150, "aircraft_type": "B737-800",
+            "status": "On Time", "economy_seats": 150, "business_seats": 20, "first_class_seats": 10,
+            "booked_economy": 120, "booked_business": 15, "booked_first_class": 8}
+    data.update(changes)
+    return json.dumps({"schema": "flight.v1", "data": data})
+
+
+def produce_to(topic, partition, key, value, tmp_path):
+    """One message through kcat (an independent client), from a file so it is sent whole."""
+    path = tmp_path / f"message-{uuid.uuid4().hex}"
+    path.write_bytes(value.encode() if isinstance(value, str) else value)
+    subprocess.run(["kcat", "-b", BOOTSTRAP, "-P", "-t", topic, "-p", str(partition), "-k", key,
+                    "-X", "message.max.bytes=2000000", str(path)], check=True, capture_output=True, timeout=120)
+
+
+def dead_letters(topic):
+    return [json.loads(line) for line in kcat("-C", "-J", "-e", "-q", "-t", topic + ".dlq", "-o", "beginning")
+            .splitlines()]
+
+
+def consume(datalab, topic, group):
+    result = datalab.run("--format", "json", "kafka", "consume", "--topic", topic, "--group", group,
+                         "--until-drained", check=False)
+    return result.returncode, result
+
+
+def forget_dead_letters(psql, topic):
+    if psql.scalar("SELECT to_regclass('kafka_pipeline.dead_letters') IS NOT NULL") == "t":
+        psql.query(f"DELETE FROM kafka_pipeline.dead_letters WHERE topic = '{topic}'")
+
+
+FIRST_TEST_ID = 990_000_000  # flight ids of these tests, far above the generated ones
+
+
+def test_a_message_too_large_to_dead_letter_whole_is_dead_lettered_once_and_does_not_block(datalab, psql, tmp_path):
+    import hashlib
+    topic, group = f"it-one-big-{uuid.uuid4().hex[:8]}", f"test-{uuid.uuid4().hex[:8]}"
+    ids = [FIRST_TEST_ID + i for i in range(9)]
+    big = flight_v1(FIRST_TEST_ID + 100, airline="A" * 1_000_000)  # accepted by the broker (< 1 MiB)
+    try:
+        psql.query(f"DELETE FROM kafka_pipeline.flights_upload WHERE flight_id >= {FIRST_TEST_ID}")
+        datalab.run("kafka", "topics", "--topic", topic)
+        for i, flight_id in enumerate(ids[:3]):
+            produce_to(topic, i, str(flight_id), flight_v1(flight_id), tmp_path)
+        # A small bad message in the batch before the big one: once dead-lettered, never again.
+        produce_to(topic, 1, "small-bad", flight_v1(FIRST_TEST_ID + 101, origin="atl"), tmp_path)
+        produce_to(topic, 1, "big", big, tmp_path)
+        for i, flight_id in enumerate(ids[3:]):
+            produce_to(topic, i % 3, str(flight_id), flight_v1(flight_id), tmp_path)
+
+        code, result = consume(datalab, topic, group)
+        assert code == 0, result.stderr
+        s = summary(json.loads(result.stdout))
+        assert (s["received"], s["loaded"], s["dead_lettered"], s["drained"]) == ("11", "9", "2", "yes")
+        assert psql.scalar(f"SELECT count(*) FROM kafka_pipeline.flights_upload WHERE flight_id = ANY("
+                           f"ARRAY{ids}::bigint[])") == "9"
+
+        def check_letters():
+            letters = dead_letters(topic)
+            assert sorted(letter["key"] for letter in letters) == ["big", "small-bad"]
+            letter = next(letter for letter in letters if letter["key"] == "big")
+            assert len(letter["payload"]) < 1_000_000
+            body = json.loads(letter["payload"])
+            assert body["reason"] == "data.airline is longer than 100 characters"
+            original = body["original"]
+            assert original["topic"] == topic and original["partition"] == 1
+            assert original["value_truncated"] is True
+            assert original["value_bytes"] == len(big)
+            assert original["value_sha256"] == hashlib.sha256(big.encode()).hexdigest()
+            assert big.startswith(original["value"]) and 0 < len(original["value"]) < len(big)
+            headers = dict(zip(letter["headers"][::2], letter["headers"][1::2]))
+            assert headers["dlq.reason"] == body["reason"]
+            assert int(headers["dlq.original.offset"]) == original["offset"]
+            small = json.loads(next(letter for letter in letters if letter["key"] == "small-bad")["payload"])
+            assert small["original"]["value_truncated"] is False
+            assert small["original"]["value"] == flight_v1(FIRST_TEST_ID + 101, origin="atl")
+
+        check_letters()
+        # Rerun in the same group: nothing new. In a new group (the offsets lost, as after a crash
+        # before the offset commit): every message comes again, but no dead letter is sent twice.
+        code, result = consume(datalab, topic, group)
+        assert code == 0, result.stderr
+        assert summary(json.loads(result.stdout))["received"] == "0"
+        code, result = consume(datalab, topic, f"{group}-again")
+        assert code == 0, result.stderr
+        s = summary(json.loads(result.stdout))
+        assert (s["received"], s["loaded"], s["already_loaded"], s["dead_lettered"], s["already_dead_lettered"]) == \
+            ("11", "0", "9", "0", "2")
+        check_letters()
+    finally:
+        delete_topics(topic, topic + ".dlq")
+        psql.query(f"DELETE FROM kafka_pipeline.flights_upload WHERE flight_id >= {FIRST_TEST_ID}")
+        forget_dead_letters(psql, topic)
+
+
+def test_a_crash_between_dead_letter_delivery_and_its_record_sends_it_once(datalab, psql, tmp_path):
+    topic, group = f"it-one-crash-{uuid.uuid4().hex[:8]}", f"test-{uuid.uuid4().hex[:8]}"
+    try:
+        datalab.run("kafka", "topics", "--topic", topic)
+        produce_to(topic, 0, "bad-a", flight_v1(FIRST_TEST_ID + 200, status=""), tmp_path)
+        produce_to(topic, 2, "bad-b", "not json", tmp_path)
+        code, result = consume(datalab, topic, group)
+        assert code == 0, result.stderr
+        assert summary(json.loads(result.stdout))["dead_lettered"] == "2"
+        # The state a crash leaves after the dead letters were delivered and before anything else
+        # was recorded: the intent to send is stored, the delivery is not, no offset is committed.
+        assert psql.scalar(f"SELECT count(*) FROM kafka_pipeline.dead_letters WHERE topic = '{topic}' "
+                           "AND dlq_offset IS NOT NULL") == "2"
+        psql.query(f"UPDATE kafka_pipeline.dead_letters SET dlq_partition = NULL, dlq_offset = NULL "
+                   f"WHERE topic = '{topic}'")
+        code, result = consume(datalab, topic, f"{group}-restarted")
+        assert code == 0, result.stderr
+        s = summary(json.loads(result.stdout))
+        assert (s["dead_lettered"], s["already_dead_lettered"]) == ("0", "2")
+        assert sorted(letter["key"] for letter in dead_letters(topic)) == ["bad-a", "bad-b"]
+        assert psql.scalar(f"SELECT count(*) FROM kafka_pipeline.dead_letters WHERE topic = '{topic}' "
+                           "AND dlq_offset IS NOT NULL") == "2"
+    finally:
+        delete_topics(topic, topic + ".dlq")
+        forget_dead_letters(psql, topic)
+
+
+def test_a_message_with_a_duplicate_key_is_dead_lettered(datalab, psql, tmp_path):
+    topic, group = f"it-one-dup-{uuid.uuid4().hex[:8]}", f"test-{uuid.uuid4().hex[:8]}"
+    flight_id = FIRST_TEST_ID + 300
+    # The same field twice: a parser keeping the last value would load "Evil Air".
+    duplicate = flight_v1(flight_id).replace('"airline": "Delta"', '"airline": "Delta", "airline": "Evil Air"')
+    assert duplicate.count('"airline"') == 2
+    try:
+        psql.query(f"DELETE FROM kafka_pipeline.flights_upload WHERE flight_id = {flight_id}")
+        datalab.run("kafka", "topics", "--topic", topic)
+        produce_to(topic, 0, "dup", duplicate, tmp_path)
+        produce_to(topic, 0, "dup-schema", '{"schema": "flight.v2", ' + duplicate[1:], tmp_path)
+        code, result = consume(datalab, topic, group)
+        assert code == 0, result.stderr
+        s = summary(json.loads(result.stdout))
+        assert (s["loaded"], s["dead_lettered"]) == ("0", "2")
+        assert psql.scalar(f"SELECT count(*) FROM kafka_pipeline.flights_upload WHERE flight_id = {flight_id}") == "0"
+        reasons = {letter["key"]: json.loads(letter["payload"])["reason"] for letter in dead_letters(topic)}
+        assert reasons == {"dup": 'duplicate key "airline" in data', "dup-schema": 'duplicate key "schema"'}
+    finally:
+        delete_topics(topic, topic + ".dlq")
+        psql.query(f"DELETE FROM kafka_pipeline.flights_upload WHERE flight_id = {flight_id}")
+        forget_dead_letters(psql, topic)
+
+
+def test_the_same_bad_message_in_a_topic_created_again_is_dead_lettered_again(datalab, psql, tmp_path):
+    topic, group = f"it-one-again-{uuid.uuid4().hex[:8]}", f"test-{uuid.uuid4().hex[:8]}"
+    bad = flight_v1(FIRST_TEST_ID + 400, origin="X")
+    try:
+        for attempt in range(2):
+            datalab.run("kafka", "topics", "--topic", topic)
+            produce_to(topic, 0, "bad", bad, tmp_path)  # the same message at the same place each time
+            code, result = consume(datalab, topic, f"{group}-{attempt}")
+            assert code == 0, result.stderr
+            assert summary(json.loads(result.stdout))["dead_lettered"] == "1", attempt
+            assert [letter["key"] for letter in dead_letters(topic)] == ["bad"]
+            delete_topics(topic, topic + ".dlq")
+            deadline = time.time() + 60
+            while f'"{topic}"' in kcat("-L") and time.time() < deadline:
+                time.sleep(0.5)
+    finally:
+        delete_topics(topic, topic + ".dlq")
+        forget_dead_letters(psql, topic)

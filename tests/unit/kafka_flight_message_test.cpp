@@ -1,6 +1,7 @@
 // The flight.v1 message without a broker: encoding, every validation rule and its reason,
 // the dead-letter envelope, and the generator the module fills flights with.
 #include <gtest/gtest.h>
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "datagen/flight_generator.h"
@@ -157,6 +158,75 @@ TEST(KafkaDeadLetter, CarriesReasonAndTheOriginalMessage) {
   EXPECT_TRUE(binary["original"]["key"].is_null());
   EXPECT_EQ(binary["original"]["value_base64"], "//4=");
   EXPECT_FALSE(binary["original"].contains("value"));
+}
+
+TEST(KafkaFlightValidation, RejectsDuplicateKeysInsteadOfTakingTheLast) {
+  const std::string good = encoded(reference_row());
+  ASSERT_TRUE(validate_flight_message(good).row);
+  std::string twice = good;
+  twice.replace(twice.find(R"("airline":"Delta")"), 17, R"("airline":"Delta","airline":"Evil Air")");
+  EXPECT_EQ(reason_for(twice), R"(duplicate key "airline" in data)");
+  EXPECT_EQ(reason_for(R"({"schema":"flight.v2","schema":"flight.v1","data":{}})"), R"(duplicate key "schema")");
+  // An unknown field given twice is a duplicate too, and many keys are checked by sorting.
+  std::string many = good.substr(0, good.size() - 2);
+  for (int i = 0; i < 100; ++i) many += fmt::format(R"(,"extra{}":{})", i, i);
+  EXPECT_TRUE(validate_flight_message(many + "}}").row);
+  EXPECT_EQ(reason_for(many + R"(,"extra7":0}})"), R"(duplicate key "extra7" in data)");
+}
+
+TEST(KafkaDeadLetter, Sha256MatchesKnownDigests) {
+  EXPECT_EQ(sha256_hex(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  EXPECT_EQ(sha256_hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  EXPECT_EQ(sha256_hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"),
+            "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+  EXPECT_EQ(sha256_hex(std::string(1'000'000, 'a')),
+            "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+}
+
+TEST(KafkaDeadLetter, CarriesSizeAndHashAndCutsAValueTooLargeToCarry) {
+  const std::string small = R"({"schema":"flight.v1"})";
+  const auto whole = json::parse(dead_letter_value("r", "it-one", 0, 1, "k", small));
+  EXPECT_EQ(whole["original"]["value"], small);
+  EXPECT_EQ(whole["original"]["value_bytes"], small.size());
+  EXPECT_EQ(whole["original"]["value_sha256"], sha256_hex(small));
+  EXPECT_EQ(whole["original"]["value_truncated"], false);
+
+  // 1 MB of backslashes and control characters: escaped it would be several MB.
+  std::string big = R"({"schema":"flight.v1","data":{"airline":")";
+  for (int i = 0; i < 1'000'000; ++i) big += i % 2 ? std::string("\\") : std::string(1, '\x01');
+  big += "\"}}";
+  bool truncated = false;
+  const std::string record = dead_letter_value("data.airline is longer than 100 characters", "it-one", 2, 7, "big",
+                                               big, kDeadLetterMaxBytes, &truncated);
+  EXPECT_TRUE(truncated);
+  EXPECT_LE(record.size(), kDeadLetterMaxBytes);
+  const auto letter = json::parse(record);
+  EXPECT_EQ(letter["reason"], "data.airline is longer than 100 characters");
+  EXPECT_EQ(letter["original"]["value_truncated"], true);
+  EXPECT_EQ(letter["original"]["value_bytes"], big.size());
+  EXPECT_EQ(letter["original"]["value_sha256"], sha256_hex(big));
+  const std::string kept = letter["original"]["value"];
+  EXPECT_EQ(kept.size(), kDeadLetterKeptValueBytes);
+  EXPECT_EQ(big.substr(0, kept.size()), kept);
+
+  // A cut never splits a UTF-8 character; max_bytes 0 keeps none of the value.
+  const std::string euros = std::string(kDeadLetterMaxBytes, 'x').replace(kDeadLetterKeptValueBytes - 1, 3, "\xe2\x82\xac");
+  const auto cut = json::parse(dead_letter_value("r", "t", 0, 0, std::nullopt, euros));
+  EXPECT_EQ(cut["original"]["value"].get<std::string>().size(), kDeadLetterKeptValueBytes - 1);
+  const auto stub = json::parse(dead_letter_value("r", "t", 0, 0, "k", big, 0));
+  EXPECT_EQ(stub["original"]["value"], "");
+  EXPECT_EQ(stub["original"]["value_truncated"], true);
+  EXPECT_EQ(stub["original"]["value_sha256"], sha256_hex(big));
+
+  // A key too long is cut the same way, in the record and as the record's Kafka key.
+  const std::string long_key(10'000, 'k');
+  const auto keyed = json::parse(dead_letter_value("r", "t", 0, 0, long_key, small));
+  EXPECT_EQ(keyed["original"]["key"].get<std::string>().size(), kDeadLetterKeptKeyBytes);
+  EXPECT_EQ(keyed["original"]["key_truncated"], true);
+  EXPECT_EQ(keyed["original"]["key_bytes"], long_key.size());
+  EXPECT_EQ(keyed["original"]["key_sha256"], sha256_hex(long_key));
+  EXPECT_EQ(dead_letter_key(long_key).size(), kDeadLetterKeptKeyBytes);
+  EXPECT_EQ(dead_letter_key("short"), "short");
 }
 
 TEST(KafkaFlightGenerator, IsDeterministicAndValid) {

@@ -1,6 +1,8 @@
 #include "modules/kafka_pipeline/flight_message.h"
 
+#include <algorithm>
 #include <limits>
+#include <vector>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -103,12 +105,56 @@ std::string base64(std::string_view data) {
   return out;
 }
 
+// The longest prefix of text no longer than max bytes that does not split a UTF-8 sequence.
+std::string_view utf8_prefix(std::string_view text, std::size_t max) {
+  if (text.size() <= max) return text;
+  std::size_t end = max;
+  while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;
+  return text.substr(0, end);
+}
+
+bool is_utf8(std::string_view text) {
+  try {
+    (void)json(std::string(text)).dump();
+    return true;
+  } catch (const json::type_error&) {
+    return false;
+  }
+}
+
 struct Rejected {
   std::string reason;
 };
 
-// The fields of a flight message's data object, by kFlightColumns position (a field given
-// twice counts with its last value, as JSON parsers usually do).
+std::string json_quoted(std::string_view text) {
+  std::string out;
+  append_json_string(out, shown(text));
+  return out;
+}
+
+// The first key an object has twice (JSON leaves duplicates undefined; RapidJSON keeps them
+// all and a lookup would silently take one). Sorting makes a hostile object of many keys cheap.
+std::optional<std::string_view> duplicate_key(const JsonValue& object) {
+  const auto members = object.GetObject();
+  const auto n = static_cast<std::size_t>(members.MemberCount());
+  if (n <= 32) {
+    for (auto a = members.MemberBegin(); a != members.MemberEnd(); ++a) {
+      for (auto b = members.MemberBegin(); b != a; ++b) {
+        if (view(a->name) == view(b->name)) return view(a->name);
+      }
+    }
+    return std::nullopt;
+  }
+  std::vector<std::string_view> names;
+  names.reserve(n);
+  for (const auto& member : members) names.push_back(view(member.name));
+  std::sort(names.begin(), names.end());
+  const auto same = std::adjacent_find(names.begin(), names.end());
+  if (same != names.end()) return *same;
+  return std::nullopt;
+}
+
+// The fields of a flight message's data object, by kFlightColumns position.
 using FlightFields = std::array<const JsonValue*, kFlightColumns.size()>;
 
 int64_t integer_field(const FlightFields& data, std::size_t column, int64_t max) {
@@ -153,6 +199,10 @@ UploadRow check_flight(const JsonValue& object) {
   FlightFields data{};
   for (const auto& field : object.GetObject()) {
     if (const auto i = column_index(view(field.name)); i < data.size()) data[i] = &field.value;
+  }
+  // After the lookup: a message of known fields (the usual case) only pays the check below.
+  if (const auto duplicate = duplicate_key(object)) {
+    throw Rejected{fmt::format("duplicate key {} in data", json_quoted(*duplicate))};
   }
   for (std::size_t i = 0; i < data.size(); ++i) {
     if (!data[i]) throw Rejected{fmt::format("missing field data.{}", kFlightColumns[i].name)};
@@ -232,6 +282,9 @@ Verdict validate_flight_message(std::string_view value) {
   }
   try {
     if (!message.IsObject()) throw Rejected{fmt::format("message must be a JSON object (got {})", type_name(message))};
+    if (const auto duplicate = duplicate_key(message)) {
+      throw Rejected{fmt::format("duplicate key {}", json_quoted(*duplicate))};
+    }
     const JsonValue *schema = nullptr, *data = nullptr;
     for (const auto& field : message.GetObject()) {
       if (view(field.name) == "schema") schema = &field.value;
@@ -264,28 +317,94 @@ void append_upload_copy_row(std::string& out, const UploadRow& row) {
       .text(row.status);
 }
 
+std::string sha256_hex(std::string_view data) {
+  static constexpr std::array<uint32_t, 64> k{
+      0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
+      0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
+      0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
+      0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
+      0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
+      0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
+      0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
+      0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2};
+  std::array<uint32_t, 8> h{0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
+                            0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
+  auto rotr = [](uint32_t x, int n) { return (x >> n) | (x << (32 - n)); };
+  auto block = [&](const unsigned char* p) {
+    std::array<uint32_t, 64> w;
+    for (int i = 0; i < 16; ++i) {
+      w[i] = (uint32_t(p[4 * i]) << 24) | (uint32_t(p[4 * i + 1]) << 16) | (uint32_t(p[4 * i + 2]) << 8) |
+             uint32_t(p[4 * i + 3]);
+    }
+    for (int i = 16; i < 64; ++i) {
+      const uint32_t s0 = rotr(w[i - 15], 7) ^ rotr(w[i - 15], 18) ^ (w[i - 15] >> 3);
+      const uint32_t s1 = rotr(w[i - 2], 17) ^ rotr(w[i - 2], 19) ^ (w[i - 2] >> 10);
+      w[i] = w[i - 16] + s0 + w[i - 7] + s1;
+    }
+    auto [a, b, c, d, e, f, g, hh] = h;
+    for (int i = 0; i < 64; ++i) {
+      const uint32_t t1 = hh + (rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)) + ((e & f) ^ (~e & g)) + k[i] + w[i];
+      const uint32_t t2 = (rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)) + ((a & b) ^ (a & c) ^ (b & c));
+      hh = g; g = f; f = e; e = d + t1; d = c; c = b; b = a; a = t1 + t2;
+    }
+    h[0] += a; h[1] += b; h[2] += c; h[3] += d; h[4] += e; h[5] += f; h[6] += g; h[7] += hh;
+  };
+  const auto* bytes = reinterpret_cast<const unsigned char*>(data.data());
+  std::size_t full = data.size() / 64 * 64;
+  for (std::size_t i = 0; i < full; i += 64) block(bytes + i);
+  std::array<unsigned char, 128> tail{};
+  const std::size_t rest = data.size() - full;
+  std::copy(bytes + full, bytes + data.size(), tail.begin());
+  tail[rest] = 0x80;
+  const std::size_t tail_size = rest < 56 ? 64 : 128;
+  const uint64_t bits = uint64_t{data.size()} * 8;
+  for (int i = 0; i < 8; ++i) tail[tail_size - 1 - i] = static_cast<unsigned char>(bits >> (8 * i));
+  for (std::size_t i = 0; i < tail_size; i += 64) block(tail.data() + i);
+  std::string out;
+  for (const uint32_t word : h) out += fmt::format("{:08x}", word);
+  return out;
+}
+
+std::string_view dead_letter_key(std::string_view key) { return utf8_prefix(key, kDeadLetterKeptKeyBytes); }
+
 std::string dead_letter_value(std::string_view reason, std::string_view topic, int32_t partition, int64_t offset,
-                              std::optional<std::string_view> key, std::string_view value) {
-  json original = {{"topic", topic}, {"partition", partition}, {"offset", offset}};
-  original["key"] = key ? json(std::string(*key)) : json(nullptr);
-  json envelope = {{"reason", reason}, {"original", original}};
-  try {
-    envelope["original"]["value"] = std::string(value);
-    return envelope.dump();
-  } catch (const json::type_error&) {
-    // Not UTF-8: JSON cannot carry it as text.
-    envelope["original"].erase("value");
-    envelope["original"]["value_base64"] = base64(value);
-    if (key) {
-      try {
-        (void)json(std::string(*key)).dump();
-      } catch (const json::type_error&) {
-        envelope["original"]["key"] = nullptr;
-        envelope["original"]["key_base64"] = base64(*key);
+                              std::optional<std::string_view> key, std::string_view value, std::size_t max_bytes,
+                              bool* truncated) {
+  // Text when it is UTF-8 (JSON can carry it), base64 otherwise; the prefix kept is cut so
+  // that it stays UTF-8 (a whole value that is not UTF-8 stays base64 in every case).
+  auto carry = [](json& original, const std::string& name, std::string_view bytes, std::size_t keep) {
+    const bool text = is_utf8(bytes);
+    const std::string_view kept = text ? utf8_prefix(bytes, keep) : bytes.substr(0, std::min(keep, bytes.size()));
+    if (text) {
+      original[name] = std::string(kept);
+    } else {
+      original[name + "_base64"] = base64(kept);
+    }
+    return kept.size() < bytes.size();
+  };
+  auto build = [&](std::size_t keep_value) {
+    json original = {{"topic", topic}, {"partition", partition}, {"offset", offset}};
+    if (!key) {
+      original["key"] = nullptr;
+    } else {
+      if (!is_utf8(*key)) original["key"] = nullptr;  // carried as key_base64
+      if (carry(original, "key", *key, kDeadLetterKeptKeyBytes)) {
+        original["key_truncated"] = true;
+        original["key_bytes"] = key->size();
+        original["key_sha256"] = sha256_hex(*key);
       }
     }
-    return envelope.dump();
-  }
+    original["value_truncated"] = carry(original, "value", value, keep_value);
+    original["value_bytes"] = value.size();
+    original["value_sha256"] = sha256_hex(value);
+    return json{{"reason", reason}, {"original", std::move(original)}}.dump();
+  };
+  std::string whole = build(value.size());
+  const bool cut = whole.size() > max_bytes;
+  if (truncated) *truncated = cut;
+  if (!cut) return whole;
+  // Too large to carry whole: keep a prefix that fits even when every byte needs escaping.
+  return build(std::min(kDeadLetterKeptValueBytes, max_bytes / 8));
 }
 
 std::optional<int64_t> parse_zoned_timestamp(std::string_view text) {

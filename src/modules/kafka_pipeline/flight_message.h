@@ -65,10 +65,22 @@ Verdict validate_flight_message(std::string_view value);
 // Appends the row as one binary COPY tuple of flights_upload (the server parses nothing).
 void append_upload_copy_row(std::string& out, const UploadRow& row);
 
-// The dead-letter value: the reason and the original message (value, key, topic,
-// partition, offset). A value that is not UTF-8 is kept as base64 (`value_base64`).
+// The dead-letter value (README, "Dead-letter records"): the reason and the original
+// message (topic, partition, offset, key, value) with the value's size and SHA-256. A value
+// that is not UTF-8 is kept as base64 (`value_base64`). When the whole record would exceed
+// max_bytes (the producer's message.max.bytes is 1,000,000), only the first
+// kDeadLetterKeptValueBytes of the value (fewer when max_bytes is smaller) are kept and
+// `value_truncated` is true: a message too large to carry is still dead-lettered.
+inline constexpr std::size_t kDeadLetterMaxBytes = 900'000;
+inline constexpr std::size_t kDeadLetterKeptValueBytes = 65'536;
+inline constexpr std::size_t kDeadLetterKeptKeyBytes = 4'096;  // a longer key is cut the same way
 std::string dead_letter_value(std::string_view reason, std::string_view topic, int32_t partition, int64_t offset,
-                              std::optional<std::string_view> key, std::string_view value);
+                              std::optional<std::string_view> key, std::string_view value,
+                              std::size_t max_bytes = kDeadLetterMaxBytes, bool* truncated = nullptr);
+// The dead-letter record's Kafka key: the original key, cut to kDeadLetterKeptKeyBytes.
+std::string_view dead_letter_key(std::string_view key);
+// Lower-case hex SHA-256 of the bytes.
+std::string sha256_hex(std::string_view data);
 
 // ISO 8601 date-time with a zone offset ("2024-01-15T08:00:00+00:00", "...Z", fractions
 // allowed) -> microseconds since the epoch; nullopt when malformed or without a zone.

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <future>
+#include <limits>
 #include <thread>
 
 #include <fmt/format.h>
@@ -28,6 +29,156 @@ void pace(double rate, uint64_t done, Clock::time_point start, const std::atomic
     std::this_thread::sleep_for(std::min<Clock::duration>(due - Clock::now(), std::chrono::milliseconds(50)));
   }
 }
+
+struct Rejection {
+  const KafkaMessage* message;
+  std::string reason;
+};
+
+// Sends rejected messages to the dead-letter topic, each place (partition, offset) of the
+// source topic once: kafka_pipeline.dead_letters is asked first, written before sending
+// (with where the dead-letter topic ended) and completed once the broker acknowledged. A
+// message whose entry was written but never completed (a crash in between) is looked for
+// in the dead-letter topic from that end on, and only sent when it is not there.
+class DeadLetterSender {
+ public:
+  DeadLetterSender(const PostgresSettings& postgres, const KafkaSettings& kafka, KafkaAdmin& admin, std::string topic)
+      : kafka_(kafka), admin_(admin), topic_(std::move(topic)), dlq_topic_(dead_letter_topic(topic_)), db_(postgres),
+        ledger_(db_), producer_(kafka, options()) {}
+
+  // Returns, for each rejection, whether it was sent now (false: it had been already).
+  std::vector<bool> send(const std::vector<Rejection>& rejections) {
+    std::vector<DeadLetterLedger::Place> places;
+    std::vector<std::string> hashes;
+    for (const auto& r : rejections) {
+      places.push_back({r.message->partition(), r.message->offset()});
+      hashes.push_back(sha256_hex(r.message->value()));
+    }
+    const auto known = ledger_.find(topic_, places);
+    std::vector<bool> sent(rejections.size(), false);
+    std::vector<std::size_t> to_send, unsure;
+    for (std::size_t i = 0; i < rejections.size(); ++i) {
+      const auto entry = known.find(places[i]);
+      if (entry == known.end() || entry->second.value_sha256 != hashes[i] ||
+          entry->second.source_timestamp_ms != rejections[i].message->timestamp_ms()) {
+        to_send.push_back(i);  // new, or another message at the same place (the topic was recreated)
+      } else if (!entry->second.delivered) {
+        unsure.push_back(i);
+      }
+    }
+    if (!unsure.empty()) {
+      for (const std::size_t i : find_sent(unsure, places, hashes, known)) to_send.push_back(i);
+    }
+    if (to_send.empty()) return sent;
+
+    std::vector<std::string> values(rejections.size());
+    std::vector<DeadLetterLedger::Intent> intents;
+    std::vector<char> truncated(rejections.size(), 0);
+    for (const std::size_t i : to_send) {
+      const auto& r = rejections[i];
+      bool cut = false;
+      values[i] = dead_letter_value(r.reason, r.message->topic(), r.message->partition(), r.message->offset(),
+                                    r.message->key(), r.message->value(), kDeadLetterMaxBytes, &cut);
+      truncated[i] = cut;
+      intents.push_back(
+          {places[i], r.message->timestamp_ms(), hashes[i], static_cast<int64_t>(r.message->value().size()), cut, r.reason});
+    }
+    ledger_.record_intent(topic_, dlq_topic_, admin_.high_watermarks(dlq_topic_), intents);
+    std::vector<KafkaDelivery> deliveries(rejections.size());
+    for (const std::size_t i : to_send) produce(rejections[i], hashes[i], values[i], deliveries[i]);
+    producer_.wait_for_deliveries();
+    for (const std::size_t i : to_send) {
+      if (!deliveries[i].too_large) continue;
+      // Refused for its size even cut (a topic with a lower max.message.bytes): send the
+      // record without any of the value, which always fits.
+      const auto& r = rejections[i];
+      spdlog::debug("kafka consume: dead letter for {} [{}] at {} refused ({}); sending it without the value",
+                   r.message->topic(), r.message->partition(), r.message->offset(), deliveries[i].error);
+      values[i] = dead_letter_value(r.reason, r.message->topic(), r.message->partition(), r.message->offset(),
+                                    r.message->key(), r.message->value(), 0);
+      truncated[i] = 1;
+      produce(r, hashes[i], values[i], deliveries[i]);
+    }
+    producer_.wait_for_deliveries();
+    std::vector<DeadLetterLedger::Delivered> delivered;
+    for (const std::size_t i : to_send) {
+      const auto& d = deliveries[i];
+      if (!d.error.empty()) {
+        throw ServiceError(fmt::format("Kafka: cannot dead-letter {} [{}] at {} to {}: {}", topic_, places[i].partition,
+                                       places[i].offset, dlq_topic_, d.error));
+      }
+      delivered.push_back({places[i], d.partition, d.offset, truncated[i] != 0});
+      sent[i] = true;
+    }
+    ledger_.record_delivered(topic_, delivered);
+    return sent;
+  }
+
+ private:
+  static ProducerOptions options() {
+    ProducerOptions o;
+    o.linger_ms = 5;
+    return o;
+  }
+
+  void produce(const Rejection& r, const std::string& hash, const std::string& value, KafkaDelivery& delivery) {
+    const auto key = r.message->key();
+    producer_.produce(dlq_topic_, dead_letter_key(key.value_or(std::string_view{})), value,
+                      {{"dlq.reason", r.reason},
+                       {"dlq.original.topic", r.message->topic()},
+                       {"dlq.original.partition", std::to_string(r.message->partition())},
+                       {"dlq.original.offset", std::to_string(r.message->offset())},
+                       {"dlq.original.sha256", hash}},
+                      delivery);
+  }
+
+  // Looks in the dead-letter topic for the unsure rejections; records those found as
+  // delivered and returns the others (to be sent).
+  std::vector<std::size_t> find_sent(const std::vector<std::size_t>& unsure,
+                                     const std::vector<DeadLetterLedger::Place>& places,
+                                     const std::vector<std::string>& hashes,
+                                     const std::map<DeadLetterLedger::Place, DeadLetterLedger::Entry>& known) {
+    std::vector<int64_t> from;
+    std::map<DeadLetterLedger::Place, std::size_t> wanted;
+    for (const std::size_t i : unsure) {
+      const auto& search_from = known.at(places[i]).search_from;
+      if (from.size() < search_from.size()) from.resize(search_from.size(), std::numeric_limits<int64_t>::max());
+      for (std::size_t p = 0; p < search_from.size(); ++p) from[p] = std::min(from[p], search_from[p]);
+      wanted[places[i]] = i;
+    }
+    std::vector<DeadLetterLedger::Delivered> found;
+    read_topic_range(kafka_, dlq_topic_, from, [&](const KafkaMessage& letter) {
+      if (letter.header("dlq.original.topic") != topic_) return;
+      const auto partition = letter.header("dlq.original.partition");
+      const auto offset = letter.header("dlq.original.offset");
+      if (!partition || !offset) return;
+      DeadLetterLedger::Place place;
+      try {
+        place = {static_cast<int32_t>(std::stol(*partition)), std::stoll(*offset)};
+      } catch (const std::exception&) {
+        return;
+      }
+      const auto it = wanted.find(place);
+      if (it == wanted.end() || letter.header("dlq.original.sha256") != hashes[it->second]) return;
+      found.push_back({place, letter.partition(), letter.offset(), letter.value().find("\"value_truncated\":true") !=
+                                                                       std::string_view::npos});
+      wanted.erase(it);
+    });
+    ledger_.record_delivered(topic_, found);
+    spdlog::debug("kafka consume: {} dead letter(s) of an interrupted run found in {}, {} to send", found.size(),
+                 dlq_topic_, wanted.size());
+    std::vector<std::size_t> rest;
+    for (const auto& [place, i] : wanted) rest.push_back(i);
+    return rest;
+  }
+
+  KafkaSettings kafka_;
+  KafkaAdmin& admin_;
+  std::string topic_, dlq_topic_;
+  PgConnection db_;
+  DeadLetterLedger ledger_;
+  KafkaProducer producer_;
+};
 
 }  // namespace
 
@@ -94,10 +245,7 @@ ConsumeStats consume_flights(const PostgresSettings& postgres, const KafkaSettin
   UploadSink sink(db);
   KafkaAdmin admin(kafka);
   const int partitions = admin.partition_count(options.topic);
-  const std::string dlq_topic = dead_letter_topic(options.topic);
-  ProducerOptions dead_letter_options;
-  dead_letter_options.linger_ms = 5;
-  KafkaProducer dead_letters(kafka, dead_letter_options);
+  DeadLetterSender dead_letters(postgres, kafka, admin, options.topic);
   KafkaConsumer consumer(kafka, options.topic, partitions, {options.group, options.start_offsets});
 
   ConsumeStats stats;
@@ -122,28 +270,31 @@ ConsumeStats consume_flights(const PostgresSettings& postgres, const KafkaSettin
         std::vector<UploadRow> rows;
         rows.reserve(batch.size());
         std::map<int32_t, int64_t> next_offsets;
-        uint64_t rejected = 0;
+        std::vector<Rejection> rejections;
         for (const auto& message : batch) {
           Verdict verdict = validate_flight_message(message.value());
           if (verdict.row) {
             rows.push_back(std::move(*verdict.row));
           } else {
-            const auto key = message.key();
-            dead_letters.produce(dlq_topic, key.value_or(std::string_view{}),
-                                 dead_letter_value(verdict.reason, message.topic(), message.partition(),
-                                                   message.offset(), key, message.value()),
-                                 {{"dlq.reason", verdict.reason},
-                                  {"dlq.original.topic", message.topic()},
-                                  {"dlq.original.partition", std::to_string(message.partition())},
-                                  {"dlq.original.offset", std::to_string(message.offset())}});
-            ++stats.reasons[verdict.reason];
-            ++rejected;
+            rejections.push_back({&message, std::move(verdict.reason)});
           }
           next_offsets[message.partition()] = message.offset() + 1;
         }
-        // Order matters: dead letters acknowledged, then rows committed, then offsets.
-        // A crash in between only causes redelivery, which the flight_id key absorbs.
-        if (rejected) dead_letters.wait_for_deliveries();
+        // Order matters: dead letters acknowledged (and recorded), then rows committed, then
+        // offsets. A crash in between only causes redelivery, which the flight_id key and
+        // kafka_pipeline.dead_letters absorb.
+        uint64_t rejected = 0;
+        if (!rejections.empty()) {
+          const auto sent = dead_letters.send(rejections);
+          for (std::size_t i = 0; i < rejections.size(); ++i) {
+            if (sent[i]) {
+              ++stats.reasons[rejections[i].reason];
+              ++rejected;
+            } else {
+              ++stats.already_dead_lettered;
+            }
+          }
+        }
         finish_pending_write();
         pending_valid = rows.size();
         pending_write = std::async(std::launch::async, [&sink, &consumer, rows = std::move(rows),

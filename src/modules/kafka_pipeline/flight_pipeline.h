@@ -60,6 +60,7 @@ struct ConsumeOptions {
 
 struct ConsumeStats {
   uint64_t received = 0, loaded = 0, already_loaded = 0, dead_lettered = 0;
+  uint64_t already_dead_lettered = 0;  // rejected again, its dead letter sent before (redelivery)
   std::map<std::string, uint64_t> reasons;  // dead-letter reason -> messages
   double seconds = 0;
   bool drained = false;

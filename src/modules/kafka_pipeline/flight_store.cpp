@@ -132,4 +132,92 @@ int64_t UploadSink::write(const std::vector<UploadRow>& rows) {
   });
 }
 
+namespace {
+
+template <typename T, typename Fn>
+std::string array_of(const std::vector<T>& items, Fn&& field) {
+  std::vector<std::optional<std::string>> values;
+  values.reserve(items.size());
+  for (const auto& item : items) values.emplace_back(field(item));
+  return to_pg_array(values);
+}
+
+std::vector<int64_t> parse_bigint_array(std::string_view text) {  // "{1,2,3}"
+  std::vector<int64_t> out;
+  std::string number;
+  for (const char c : text) {
+    if ((c >= '0' && c <= '9') || c == '-') {
+      number += c;
+    } else if (!number.empty()) {
+      out.push_back(std::stoll(number));
+      number.clear();
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+DeadLetterLedger::DeadLetterLedger(PgConnection& db) : db_(db) {}
+
+std::map<DeadLetterLedger::Place, DeadLetterLedger::Entry> DeadLetterLedger::find(const std::string& topic,
+                                                                                    const std::vector<Place>& places) {
+  std::map<Place, Entry> found;
+  if (places.empty()) return found;
+  const auto rows = db_.exec(
+      "SELECT d.source_partition, d.source_offset, d.source_timestamp_ms, d.value_sha256, d.dlq_offset IS NOT NULL, "
+      "d.dlq_search_from::text "
+      "FROM kafka_pipeline.dead_letters d "
+      "JOIN unnest($2::int[], $3::bigint[]) AS p(source_partition, source_offset) "
+      "USING (source_partition, source_offset) WHERE d.topic = $1",
+      {topic, array_of(places, [](const Place& p) { return std::to_string(p.partition); }),
+       array_of(places, [](const Place& p) { return std::to_string(p.offset); })});
+  for (int r = 0; r < rows.rows(); ++r) {
+    found[{static_cast<int32_t>(rows.integer(r, 0)), rows.integer(r, 1)}] = {
+        rows.integer(r, 2), std::string(rows.value(r, 3)), rows.value(r, 4) == "t", parse_bigint_array(rows.value(r, 5))};
+  }
+  return found;
+}
+
+void DeadLetterLedger::record_intent(const std::string& topic, const std::string& dlq_topic,
+                                     const std::vector<int64_t>& search_from, const std::vector<Intent>& intents) {
+  if (intents.empty()) return;
+  std::vector<std::optional<std::string>> from;
+  for (const int64_t offset : search_from) from.emplace_back(std::to_string(offset));
+  db_.exec(
+      "INSERT INTO kafka_pipeline.dead_letters (topic, source_partition, source_offset, source_timestamp_ms, "
+      "value_sha256, value_bytes, "
+      "value_truncated, reason, dlq_topic, dlq_search_from) "
+      "SELECT $1, p, o, ts, sha, bytes, truncated, reason, $2, $3::bigint[] "
+      "FROM unnest($4::int[], $5::bigint[], $10::bigint[], $6::text[], $7::bigint[], $8::bool[], $9::text[]) "
+      "AS i(p, o, ts, sha, bytes, truncated, reason) "
+      "ON CONFLICT (topic, source_partition, source_offset) DO UPDATE SET "
+      "source_timestamp_ms = EXCLUDED.source_timestamp_ms, value_sha256 = EXCLUDED.value_sha256, "
+      "value_bytes = EXCLUDED.value_bytes, value_truncated = EXCLUDED.value_truncated, reason = EXCLUDED.reason, "
+      "dlq_topic = EXCLUDED.dlq_topic, dlq_search_from = EXCLUDED.dlq_search_from, dlq_partition = NULL, "
+      "dlq_offset = NULL, recorded_at = now()",
+      {topic, dlq_topic, to_pg_array(from),
+       array_of(intents, [](const Intent& i) { return std::to_string(i.place.partition); }),
+       array_of(intents, [](const Intent& i) { return std::to_string(i.place.offset); }),
+       array_of(intents, [](const Intent& i) { return i.value_sha256; }),
+       array_of(intents, [](const Intent& i) { return std::to_string(i.value_bytes); }),
+       array_of(intents, [](const Intent& i) { return std::string(i.value_truncated ? "t" : "f"); }),
+       array_of(intents, [](const Intent& i) { return i.reason; }),
+       array_of(intents, [](const Intent& i) { return std::to_string(i.source_timestamp_ms); })});
+}
+
+void DeadLetterLedger::record_delivered(const std::string& topic, const std::vector<Delivered>& delivered) {
+  if (delivered.empty()) return;
+  db_.exec(
+      "UPDATE kafka_pipeline.dead_letters d SET dlq_partition = u.dlq_p, dlq_offset = u.dlq_o, "
+      "value_truncated = u.truncated "
+      "FROM unnest($2::int[], $3::bigint[], $4::int[], $5::bigint[], $6::bool[]) AS u(p, o, dlq_p, dlq_o, truncated) "
+      "WHERE d.topic = $1 AND d.source_partition = u.p AND d.source_offset = u.o",
+      {topic, array_of(delivered, [](const Delivered& d) { return std::to_string(d.place.partition); }),
+       array_of(delivered, [](const Delivered& d) { return std::to_string(d.place.offset); }),
+       array_of(delivered, [](const Delivered& d) { return std::to_string(d.dlq_partition); }),
+       array_of(delivered, [](const Delivered& d) { return std::to_string(d.dlq_offset); }),
+       array_of(delivered, [](const Delivered& d) { return std::string(d.value_truncated ? "t" : "f"); })});
+}
+
 }  // namespace datalab::kafka_pipeline

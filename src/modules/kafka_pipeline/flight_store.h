@@ -4,6 +4,7 @@
 // to flights_upload in one transaction per batch.
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -48,6 +49,47 @@ class UploadSink {
   PgConnection& db_;
   std::string buffer_;
   int merge_batches_left_ = 0;
+};
+
+// kafka_pipeline.dead_letters (see create_tables.sql): which messages of a topic were
+// dead-lettered, so none is dead-lettered twice.
+class DeadLetterLedger {
+ public:
+  struct Place {
+    int32_t partition = 0;
+    int64_t offset = 0;
+    auto operator<=>(const Place&) const = default;
+  };
+  struct Entry {
+    int64_t source_timestamp_ms = -1;
+    std::string value_sha256;
+    bool delivered = false;             // dlq_partition/dlq_offset are known
+    std::vector<int64_t> search_from;   // the dead-letter topic's high watermarks before it was sent
+  };
+  struct Intent {
+    Place place;
+    int64_t source_timestamp_ms = -1;
+    std::string value_sha256;
+    int64_t value_bytes = 0;
+    bool value_truncated = false;
+    std::string reason;
+  };
+  struct Delivered {
+    Place place;
+    int32_t dlq_partition = 0;
+    int64_t dlq_offset = 0;
+    bool value_truncated = false;
+  };
+
+  explicit DeadLetterLedger(PgConnection& db);
+  std::map<Place, Entry> find(const std::string& topic, const std::vector<Place>& places);
+  // Written (committed) before the dead letters are sent; replaces an older entry at the same place.
+  void record_intent(const std::string& topic, const std::string& dlq_topic, const std::vector<int64_t>& search_from,
+                     const std::vector<Intent>& intents);
+  void record_delivered(const std::string& topic, const std::vector<Delivered>& delivered);
+
+ private:
+  PgConnection& db_;
 };
 
 }  // namespace datalab::kafka_pipeline

@@ -119,13 +119,15 @@ int KafkaPipelineModule::run(AppContext& context) {
   const double seconds = seconds_since(start);
 
   const int64_t upload_rows = FlightStore(db).count("flights_upload");
-  const bool balanced = sent.sent == received.loaded + received.already_loaded + received.dead_lettered;
+  const bool balanced = sent.sent == received.loaded + received.already_loaded + received.dead_lettered +
+                                         received.already_dead_lettered;
   report.summary("kafka_pipeline summary",
                  {{"flights", std::to_string(flights)},
                   {"sent", std::to_string(sent.sent)},
                   {"loaded", std::to_string(received.loaded)},
                   {"already_loaded", std::to_string(received.already_loaded)},
                   {"dead_lettered", std::to_string(received.dead_lettered)},
+                  {"already_dead_lettered", std::to_string(received.already_dead_lettered)},
                   {"flights_upload_rows", std::to_string(upload_rows)},
                   {"nothing_lost", balanced ? "yes" : "no"},
                   {"producer_messages_per_second", rate(sent.sent, sent.seconds)},
@@ -135,8 +137,10 @@ int KafkaPipelineModule::run(AppContext& context) {
   report_dead_letters(report, received, dead_letter_topic(produce_.topic));
   report.finish();
   if (!balanced) {
-    throw ServiceError(fmt::format("sent {} but loaded {} + already loaded {} + dead-lettered {}", sent.sent,
-                                   received.loaded, received.already_loaded, received.dead_lettered));
+    throw ServiceError(fmt::format("sent {} but loaded {} + already loaded {} + dead-lettered {} + already "
+                                   "dead-lettered {}",
+                                   sent.sent, received.loaded, received.already_loaded, received.dead_lettered,
+                                   received.already_dead_lettered));
   }
   return 0;
 }
@@ -199,6 +203,7 @@ void KafkaPipelineModule::add_commands(CLI::App& root, AppContext& context) {
                                      {"loaded", std::to_string(stats.loaded)},
                                      {"already_loaded", std::to_string(stats.already_loaded)},
                                      {"dead_lettered", std::to_string(stats.dead_lettered)},
+                                     {"already_dead_lettered", std::to_string(stats.already_dead_lettered)},
                                      {"seconds", fmt::format("{:.2f}", stats.seconds)},
                                      {"messages_per_second", rate(stats.received, stats.seconds)},
                                      {"drained", stats.drained ? "yes" : "no"}});

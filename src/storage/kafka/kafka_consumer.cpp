@@ -26,6 +26,11 @@ std::string_view KafkaMessage::value() const {
   return {static_cast<const char*>(message_->payload()), message_->len()};
 }
 
+int64_t KafkaMessage::timestamp_ms() const {
+  const auto ts = message_->timestamp();
+  return ts.type == RdKafka::MessageTimestamp::MSG_TIMESTAMP_NOT_AVAILABLE ? -1 : ts.timestamp;
+}
+
 std::optional<std::string> KafkaMessage::header(const std::string& name) const {
   RdKafka::Headers* headers = message_->headers();
   if (!headers) return std::nullopt;

@@ -33,6 +33,8 @@ class KafkaMessage {
   int64_t offset() const;
   std::optional<std::string_view> key() const;
   std::string_view value() const;
+  // The message's timestamp (milliseconds since the epoch; -1 when it has none).
+  int64_t timestamp_ms() const;
   // The last header of that name, when there is one.
   std::optional<std::string> header(const std::string& name) const;
 

@@ -35,3 +35,29 @@ CREATE TABLE IF NOT EXISTS kafka_pipeline.flights_upload (
     aircraft_type    VARCHAR(50),
     status           VARCHAR(20)
 );
+
+-- Every message dead-lettered, by its place in the source topic: the consumer looks here
+-- before sending a dead letter, so a redelivered message (offsets not committed, a new
+-- group) is never dead-lettered twice. value_sha256 tells a message from another one at the
+-- same place (a topic deleted and created again), and so does source_timestamp_ms (the
+-- same message sent again to a topic created again). A row is written before its dead letter
+-- is sent, with the dead-letter topic's high watermarks then (dlq_search_from, by
+-- partition); dlq_partition and dlq_offset are set once the broker acknowledged it. A row
+-- still without them after a crash is looked up in the dead-letter topic from
+-- dlq_search_from on before the message is sent again.
+CREATE TABLE IF NOT EXISTS kafka_pipeline.dead_letters (
+    topic            TEXT NOT NULL,
+    source_partition INTEGER NOT NULL,
+    source_offset    BIGINT NOT NULL,
+    source_timestamp_ms BIGINT NOT NULL,
+    value_sha256     TEXT NOT NULL,
+    value_bytes      BIGINT NOT NULL,
+    value_truncated  BOOLEAN NOT NULL,
+    reason           TEXT NOT NULL,
+    dlq_topic        TEXT NOT NULL,
+    dlq_search_from  BIGINT[] NOT NULL,
+    dlq_partition    INTEGER,
+    dlq_offset       BIGINT,
+    recorded_at      TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(),
+    PRIMARY KEY (topic, source_partition, source_offset)
+);
