@@ -2,8 +2,13 @@
 // Validated writes to the library tables: each batch is checked (validation.h), then
 // against the database (referenced rows exist and are not deleted), then inserted in one
 // parameterized statement; rows that clash with existing ones are reported, not lost.
+#include <condition_variable>
 #include <cstdint>
+#include <deque>
+#include <exception>
+#include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "core/result_table.h"
@@ -34,20 +39,36 @@ class LibraryStore;
 // then finish. Validation (duplicates included) spans the batches; each full batch is
 // checked against the database and inserted at once. Run it inside a transaction to make
 // the whole input one change.
+//
+// Reading the input and the database work overlap: full batches go to one worker thread,
+// which validates them and talks to the database (the only user of the connection until
+// finish() returns), while the caller reads the next batch; at most two batches wait, so
+// memory stays bounded. An error on the worker is rethrown by the next push() or finish().
 class BatchAdder {
  public:
   BatchAdder(LibraryStore& store, std::string table, std::size_t batch_rows = 20'000);
+  ~BatchAdder();
+  BatchAdder(const BatchAdder&) = delete;
+  BatchAdder& operator=(const BatchAdder&) = delete;
   void push(RawRecord&& row);
   std::size_t received() const { return received_; }
   BatchOutcome finish();
 
  private:
   void flush();
+  void work();
+  void stop();
   LibraryStore& store_;
   std::size_t batch_rows_, received_ = 0;
   std::vector<RawRecord> pending_;
   ValidationState state_;
   BatchOutcome outcome_;
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  std::deque<std::vector<RawRecord>> queue_;
+  bool closing_ = false, busy_ = false;
+  std::exception_ptr error_;
+  std::thread worker_;
 };
 
 class LibraryStore {
