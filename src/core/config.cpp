@@ -1,5 +1,6 @@
 #include "core/config.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -12,16 +13,24 @@ namespace datalab {
 
 namespace {
 
-// The original project's names and defaults (SPEC.md, "Configuration").
-const std::vector<std::pair<std::string, std::string>> kDefaults = {
+// Every datalab setting and its default: the only place a default is written (SPEC.md,
+// "Configuration"). Code reads settings through Config::value(), which falls back to these
+// when a value is empty, so a call site cannot carry a default of its own.
+struct Setting {
+  const char* key;
+  const char* default_value;
+  // An empty value is a value of its own (no password; "not configured") instead of "use the default".
+  bool empty_is_a_value = false;
+};
+const std::vector<Setting> kDefaults = {
     {"POSTGRES_DB", "it_one"},
     {"POSTGRES_USER", "it_one"},
-    {"POSTGRES_PASSWORD", "it_one"},
+    {"POSTGRES_PASSWORD", "it_one", /*empty_is_a_value=*/true},
     {"DB_HOST", "127.0.0.1"},
     {"DB_PORT", "10452"},
     {"CLICKHOUSE_DB", "it_one"},
     {"CLICKHOUSE_USER", "it_one"},
-    {"CLICKHOUSE_PASSWORD", "it_one"},
+    {"CLICKHOUSE_PASSWORD", "it_one", /*empty_is_a_value=*/true},
     {"CLICKHOUSE_DB_HOST", "localhost"},
     {"CLICKHOUSE_DB_PORT", "10453"},
     {"CLICKHOUSE_NATIVE_PORT", "10454"},
@@ -38,7 +47,7 @@ const std::vector<std::pair<std::string, std::string>> kDefaults = {
     {"S3_LOCAL_DIR", ".state/objectstore"},
     {"BOOTSTRAP_SERVER", "127.0.0.1:9092"},
     {"SPARK_MASTER_URL", "spark://127.0.0.1:7077"},
-    {"SPARK_CONNECT_URL", "sc://127.0.0.1:15002"},
+    {"SPARK_CONNECT_URL", "sc://127.0.0.1:15002", /*empty_is_a_value=*/true},  // empty: refused, with a hint
     {"TG_CHAT_ID", ""},
     {"TG_TOKEN", ""},
     // Week 9 delivery service (datalab serve): Telegram API base address (tests point it at a
@@ -71,6 +80,13 @@ std::string trim(const std::string& s) {
   return s.substr(begin, end - begin + 1);
 }
 
+const Setting* find_setting(const std::string& key) {
+  for (const auto& setting : kDefaults) {
+    if (key == setting.key) return &setting;
+  }
+  return nullptr;
+}
+
 bool valid_key(const std::string& key) {
   if (key.empty() || std::isdigit(static_cast<unsigned char>(key[0]))) return false;
   for (char c : key) {
@@ -93,7 +109,7 @@ std::string_view to_string(SettingSource source) {
 
 Config Config::with_defaults() {
   Config config;
-  for (const auto& [key, value] : kDefaults) config.set(key, value, SettingSource::Default);
+  for (const auto& setting : kDefaults) config.set(setting.key, setting.default_value, SettingSource::Default);
   return config;
 }
 
@@ -167,22 +183,26 @@ std::optional<std::string> Config::get(const std::string& key) const {
   return it->second.value;
 }
 
-std::string Config::get_or(const std::string& key, const std::string& fallback) const {
-  auto value = get(key);
-  return value && !value->empty() ? *value : fallback;
+std::string Config::value(const std::string& key) const {
+  const Setting* setting = find_setting(key);
+  if (!setting) {
+    throw ConfigError(fmt::format("setting {} is not a datalab setting (src/core/config.cpp lists them)", key));
+  }
+  const auto it = entries_.find(key);
+  if (it != entries_.end() && (!it->second.value.empty() || setting->empty_is_a_value)) return it->second.value;
+  return setting->default_value;
 }
 
 long long Config::get_int(const std::string& key) const {
-  const auto value = get(key);
-  if (!value) throw ConfigError(fmt::format("setting {} is missing", key));
+  const std::string text = value(key);
   try {
     std::size_t used = 0;
-    const long long number = std::stoll(*value, &used);
-    if (used != value->size()) throw std::invalid_argument("trailing characters");
+    const long long number = std::stoll(text, &used);
+    if (used != text.size()) throw std::invalid_argument("trailing characters");
     return number;
   } catch (const std::exception&) {
     throw ConfigError(fmt::format("setting {} must be an integer, got '{}' (from {})", key,
-                                  is_secret(key) ? "***" : *value, to_string(source_of(key))));
+                                  is_secret(key) ? std::string(kSecretMask) : text, to_string(source_of(key))));
   }
 }
 
@@ -225,14 +245,24 @@ bool Config::is_secret(const std::string& key) {
 
 std::string Config::display(const std::string& key) const {
   const auto value = get(key).value_or("");
-  if (is_secret(key) && !value.empty()) return "********";
-  // A token inside a URL (SPARK_CONNECT_URL's ";token=..."): mask the token only.
-  std::string shown = value;
-  for (auto pos = shown.find("token="); pos != std::string::npos; pos = shown.find("token=", pos + 1)) {
-    const auto begin = pos + 6, end = std::min(shown.find(';', begin), shown.size());
-    shown.replace(begin, end - begin, "********");
+  if (is_secret(key) && !value.empty()) return std::string(kSecretMask);
+  return mask_secrets(value);
+}
+
+std::string mask_secrets(std::string text, const std::vector<std::string>& secrets) {
+  for (const auto& secret : secrets) {
+    if (secret.empty()) continue;
+    for (auto at = text.find(secret); at != std::string::npos; at = text.find(secret, at + kSecretMask.size())) {
+      text.replace(at, secret.size(), kSecretMask);
+    }
   }
-  return shown;
+  // A token inside a URL (SPARK_CONNECT_URL's ";token=..."): mask the token only.
+  for (auto pos = text.find("token="); pos != std::string::npos; pos = text.find("token=", pos + 1)) {
+    const auto begin = pos + 6;
+    const auto end = std::min(text.find_first_of("; \t\r\n&\"'", begin), text.size());
+    text.replace(begin, end - begin, kSecretMask);
+  }
+  return text;
 }
 
 }  // namespace datalab

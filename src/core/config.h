@@ -5,6 +5,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace datalab {
@@ -26,10 +27,17 @@ class Config {
   void set_from_flag(const std::string& assignment);
   void set(const std::string& key, std::string value, SettingSource source);
 
-  std::optional<std::string> get(const std::string& key) const;
-  std::string get_or(const std::string& key, const std::string& fallback) const;
-  // The value as an integer; throws ConfigError naming the key when it is not one.
+  // The effective value of a datalab setting, the one way code reads a setting: the
+  // highest-priority layer's value, or the built-in default when that value is empty (an
+  // empty POSTGRES_PASSWORD, CLICKHOUSE_PASSWORD or SPARK_CONNECT_URL stays empty: there empty
+  // is a value of its own). Defaults are written only in the table in config.cpp; a key that
+  // table does not know is a programming error and throws ConfigError.
+  std::string value(const std::string& key) const;
+  // value() as an integer; throws ConfigError naming the key when it is not one.
   long long get_int(const std::string& key) const;
+  // The value exactly as the highest layer set it (nullopt when no layer did), for showing
+  // and inspecting settings; code that uses a setting calls value().
+  std::optional<std::string> get(const std::string& key) const;
   SettingSource source_of(const std::string& key) const;
   // Throws ConfigError for a value that can never be valid (a port that is not a number in
   // 1..65535, a negative attempt count), naming the key and where the value came from.
@@ -38,7 +46,7 @@ class Config {
 
   // True for passwords, tokens and secret keys: such values are never printed.
   static bool is_secret(const std::string& key);
-  // The value as it may be shown to a user: secrets masked.
+  // The value as it may be shown to a user: secrets masked (mask_secrets' kSecretMask).
   std::string display(const std::string& key) const;
 
  private:
@@ -48,6 +56,15 @@ class Config {
   };
   std::map<std::string, Entry> entries_;
 };
+
+// What a masked secret reads as, wherever datalab shows one.
+inline constexpr std::string_view kSecretMask = "********";
+
+// The one place secrets are masked: every occurrence in `text` of each non-empty secret
+// (password, token, secret key) is replaced by kSecretMask, and so is the value of a
+// `token=` parameter (SPARK_CONNECT_URL's ";token=..."). Error messages from services
+// (libpq, ClickHouse, S3, Spark, curl) pass through it before they are shown.
+std::string mask_secrets(std::string text, const std::vector<std::string>& secrets = {});
 
 // Parses the text of an .env file into ordered key/value pairs; `origin` names the
 // file in error messages.

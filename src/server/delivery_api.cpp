@@ -555,7 +555,7 @@ int serve(const Config& config, const ServeOptions& options) {
 
   auto pipeline = std::make_shared<DeliveryPipeline>(DeliveryPipeline::from(config));
   const TelegramClient telegram(TelegramSettings::from(config));
-  const std::string api_token = config.get_or("DATALAB_API_TOKEN", "");
+  const std::string api_token = config.value("DATALAB_API_TOKEN");
 
   spdlog::info("serve: PostgreSQL {}, object store {}, bucket {}", pipeline->postgres().describe(),
                pipeline->store().settings().describe(), pipeline->store().bucket());

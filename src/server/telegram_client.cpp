@@ -20,25 +20,19 @@ size_t append_body(char* data, size_t size, size_t count, void* out) {
 
 // Removes every occurrence of the token from a text (curl errors may quote the URL).
 std::string redact(std::string text, const std::string& token) {
-  if (token.empty()) return text;
-  for (auto at = text.find(token); at != std::string::npos; at = text.find(token, at)) text.replace(at, token.size(), "***");
-  return text;
+  return mask_secrets(std::move(text), {token});
 }
 
 }  // namespace
 
 TelegramSettings TelegramSettings::from(const Config& config) {
   TelegramSettings settings;
-  settings.api_url = config.get_or("TG_API_URL", settings.api_url);
+  settings.api_url = config.value("TG_API_URL");
   while (!settings.api_url.empty() && settings.api_url.back() == '/') settings.api_url.pop_back();
-  settings.token = config.get_or("TG_TOKEN", "");
-  settings.chat_id = config.get_or("TG_CHAT_ID", "");
-  if (auto attempts = config.get("TG_ATTEMPTS"); attempts && !attempts->empty()) {
-    settings.attempts = std::max(1, static_cast<int>(config.get_int("TG_ATTEMPTS")));
-  }
-  if (auto backoff = config.get("TG_BACKOFF_SECONDS"); backoff && !backoff->empty()) {
-    settings.first_backoff_seconds = std::stod(*backoff);
-  }
+  settings.token = config.value("TG_TOKEN");
+  settings.chat_id = config.value("TG_CHAT_ID");
+  settings.attempts = std::max(1, static_cast<int>(config.get_int("TG_ATTEMPTS")));
+  settings.first_backoff_seconds = std::stod(config.value("TG_BACKOFF_SECONDS"));
   return settings;
 }
 

@@ -14,7 +14,7 @@ inline std::optional<ObjectStoreSettings> s3_test_settings() {
   auto config = Config::with_defaults();
   config.load_env_file(".env", false);
   config.load_environment();
-  if (config.get_or("S3_ENDPOINT", "").empty()) {
+  if (config.value("S3_ENDPOINT").empty()) {
     const auto file = std::filesystem::path(DATALAB_SOURCE_DIR) / ".state" / "seaweedfs" / "s3.env";
     if (!std::filesystem::exists(file)) return std::nullopt;
     config.load_env_file(file.string(), true);

@@ -153,3 +153,87 @@ TEST(Config, ValidateRefusesValuesThatCanNeverBeValid) {
   config.set_from_flag("TG_ATTEMPTS=0");
   EXPECT_THROW(config.validate(), ConfigError);
 }
+
+TEST(Config, ValueIsTheSettingOrItsDefaultFromTheOneTable) {
+  auto config = Config::with_defaults();
+  EXPECT_EQ(config.value("DB_HOST"), "127.0.0.1");
+  EXPECT_EQ(config.value("S3_REGION"), "us-east-1");
+  EXPECT_EQ(config.value("BOOTSTRAP_SERVER"), "127.0.0.1:9092");
+  config.set_from_flag("DB_HOST=db.example");
+  EXPECT_EQ(config.value("DB_HOST"), "db.example");
+  // An empty value means the built-in default...
+  config.set_from_flag("DB_HOST=");
+  config.set_from_flag("S3_BUCKET=");
+  config.set_from_flag("TG_ATTEMPTS=");
+  EXPECT_EQ(config.value("DB_HOST"), "127.0.0.1");
+  EXPECT_EQ(config.value("S3_BUCKET"), "s3-bucket");
+  EXPECT_EQ(config.get_int("TG_ATTEMPTS"), 4);
+  EXPECT_EQ(config.get("DB_HOST"), "");  // get() shows what was set
+  // ...except where empty is a value of its own: no password, no Spark Connect server.
+  config.set_from_flag("POSTGRES_PASSWORD=");
+  config.set_from_flag("CLICKHOUSE_PASSWORD=");
+  config.set_from_flag("SPARK_CONNECT_URL=");
+  EXPECT_EQ(config.value("POSTGRES_PASSWORD"), "");
+  EXPECT_EQ(config.value("CLICKHOUSE_PASSWORD"), "");
+  EXPECT_EQ(config.value("SPARK_CONNECT_URL"), "");
+}
+
+TEST(Config, ValueKnowsTheDefaultsWithoutWithDefaults) {
+  const Config empty;
+  EXPECT_EQ(empty.value("POSTGRES_DB"), "it_one");
+  EXPECT_EQ(empty.value("CLICKHOUSE_DB_PORT"), "10453");
+  EXPECT_EQ(empty.value("S3_ENDPOINT"), "");
+  EXPECT_EQ(empty.get_int("DB_PORT"), 10452);
+}
+
+TEST(Config, ValueOfAnUnknownSettingIsAnError) {
+  auto config = Config::with_defaults();
+  config.load_env_file(write_temp("datalab_unknown.env", "NOT_A_DATALAB_SETTING=1\n"), true);
+  EXPECT_EQ(config.get("NOT_A_DATALAB_SETTING"), "1");  // shown by `datalab config`
+  for (const char* key : {"NOT_A_DATALAB_SETTING", "DB_HOTS", ""}) {
+    try {
+      config.value(key);
+      ADD_FAILURE() << key << " was accepted";
+    } catch (const ConfigError& e) {
+      EXPECT_NE(std::string(e.what()).find(std::string("setting ") + key), std::string::npos) << e.what();
+      EXPECT_EQ(e.exit_code(), 2);
+    }
+  }
+  EXPECT_THROW(config.get_int("NOT_A_DATALAB_SETTING"), ConfigError);
+}
+
+TEST(Config, EnvFileSyntaxEdgeCases) {
+  const auto pairs = parse_env_text(
+      "  export   B = \"two words\"  \r\n"  // export, spaces around key and value, CRLF
+      "F=\"unbalanced\n"                      // one quote: kept
+      "G=\"a\" # c\n"                         // quoted then a comment: not a quoted value
+      "H=a#b\n"                               // # without a space before it is part of the value
+      "K=x=y=z\n"                             // the first = splits
+      "J='\"nested\"'\n"
+      "L=\"\n"
+      "_M9=1\n"
+      "O=last",
+      "edge.env");
+  const std::vector<std::pair<std::string, std::string>> expected = {
+      {"B", "two words"}, {"F", "\"unbalanced"}, {"G", "\"a\""}, {"H", "a#b"}, {"K", "x=y=z"},
+      {"J", "\"nested\""}, {"L", "\""},         {"_M9", "1"},    {"O", "last"}};
+  EXPECT_EQ(pairs, expected);
+  for (const char* bad : {"export\n", "export =1\n", "1A=x\n", "A-B=1\n", "A B=1\n"}) {
+    EXPECT_THROW(parse_env_text(bad, "bad.env"), ConfigError) << bad;
+  }
+}
+
+TEST(Config, MaskSecretsIsTheOneMask) {
+  EXPECT_EQ(mask_secrets("login as ann:hunter2 failed (hunter2)", {"hunter2"}),
+            "login as ann:******** failed (********)");
+  EXPECT_EQ(mask_secrets("nothing to hide", {"", "absent"}), "nothing to hide");
+  EXPECT_EQ(mask_secrets("a b", {"a", "b"}), "******** ********");
+  EXPECT_EQ(mask_secrets("sc://h:1/;token=abc;user_id=ann"), "sc://h:1/;token=********;user_id=ann");
+  EXPECT_EQ(mask_secrets("GET /x?token=abc&y=1 failed"), "GET /x?token=********&y=1 failed");
+  EXPECT_EQ(mask_secrets("bot123:xyz/sendMessage", {"123:xyz"}), "bot********/sendMessage");
+  // display() masks with the same function and mask.
+  auto config = Config::with_defaults();
+  config.set_from_flag("AWS_SECRET_ACCESS_KEY=k3y");
+  EXPECT_EQ(config.display("AWS_SECRET_ACCESS_KEY"), std::string(kSecretMask));
+  EXPECT_EQ(config.display("AWS_ACCESS_KEY_ID"), "");
+}

@@ -116,7 +116,7 @@ DeliveryPipeline::DeliveryPipeline(PostgresSettings postgres, ObjectStoreSetting
 
 DeliveryPipeline DeliveryPipeline::from(const Config& config) {
   return DeliveryPipeline(PostgresSettings::from(config), ObjectStoreSettings::from(config),
-                          config.get_or("DELIVERY_BUCKET", "delivery"));
+                          config.value("DELIVERY_BUCKET"));
 }
 
 void DeliveryPipeline::setup() {

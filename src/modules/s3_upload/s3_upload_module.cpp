@@ -170,10 +170,10 @@ int S3UploadModule::run(AppContext& context) {
   const auto& config = context.config;
   Report report(context.format);
   PgConnection db(PostgresSettings::from(config));
-  ObjectStore store(ObjectStoreSettings::from(config), config.get_or("S3_BUCKET", "s3-bucket"));
-  const std::string ns = config.get_or("S3_NAMESPACE", "main");
-  const std::string table_name = config.get_or("S3_TABLE", "products");
-  const std::string catalog_name = config.get_or("S3_CATALOG", "it-one");
+  ObjectStore store(ObjectStoreSettings::from(config), config.value("S3_BUCKET"));
+  const std::string ns = config.value("S3_NAMESPACE");
+  const std::string table_name = config.value("S3_TABLE");
+  const std::string catalog_name = config.value("S3_CATALOG");
   report.note(fmt::format("s3_upload: PostgreSQL {} -> object store {}, bucket {}", db.settings().describe(),
                           store.settings().describe(), store.bucket()));
 

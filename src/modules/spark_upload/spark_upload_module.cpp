@@ -55,7 +55,7 @@ int SparkUploadModule::run(AppContext& context) {
 
   // Everything that can be unreachable is checked before anything is written.
   PgConnection db(PostgresSettings::from(config));
-  ObjectStore store(ObjectStoreSettings::from(config), config.get_or("SPARK_BUCKET", "spark-bucket"));
+  ObjectStore store(ObjectStoreSettings::from(config), config.value("SPARK_BUCKET"));
   std::shared_ptr<spark::SparkSession> session;
   double connect_seconds = 0;
   if (options_.engine == "spark") {

@@ -15,15 +15,15 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include "core/config.h"
 #include "core/stopwatch.h"
 #include "storage/clickhouse/native_block_encoder.h"
 
 namespace datalab {
 
 ClickHouseSettings ClickHouseSettings::from(const Config& config) {
-  return {config.get_or("CLICKHOUSE_DB_HOST", "localhost"), config.get_or("CLICKHOUSE_DB_PORT", "10453"),
-          config.get_or("CLICKHOUSE_DB", "it_one"), config.get_or("CLICKHOUSE_USER", "it_one"),
-          config.get("CLICKHOUSE_PASSWORD").value_or("")};
+  return {config.value("CLICKHOUSE_DB_HOST"), config.value("CLICKHOUSE_DB_PORT"), config.value("CLICKHOUSE_DB"),
+          config.value("CLICKHOUSE_USER"), config.value("CLICKHOUSE_PASSWORD")};
 }
 
 std::string ClickHouseSettings::describe() const { return fmt::format("{}@{}:{}/{}", user, host, port, database); }
@@ -169,12 +169,7 @@ ClickHouseClient::Response ClickHouseClient::post(const std::string& url_paramet
     ServerError error = parse_server_error(response.body);
     if (error.message.empty()) error.message = fmt::format("HTTP status {}", response.status);
     // The server never echoes the key, but a message must not carry it even if one did.
-    if (settings_.password.size() >= 3) {
-      for (auto at = error.message.find(settings_.password); at != std::string::npos;
-           at = error.message.find(settings_.password)) {
-        error.message.replace(at, settings_.password.size(), "***");
-      }
-    }
+    if (settings_.password.size() >= 3) error.message = mask_secrets(error.message, {settings_.password});
     if (is_login_error(error.code)) {
       throw ClickHouseError(fmt::format("ClickHouse at {} refused the login: {} (code {})", settings_.describe(),
                                         error.message, error.code),

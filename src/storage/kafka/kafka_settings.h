@@ -10,7 +10,7 @@ struct KafkaSettings {
   std::string bootstrap_servers;  // "host:port[,host:port...]"
 
   static KafkaSettings from(const Config& config) {
-    return {config.get_or("BOOTSTRAP_SERVER", "127.0.0.1:9092")};
+    return {config.value("BOOTSTRAP_SERVER")};
   }
 };
 

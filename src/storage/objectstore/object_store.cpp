@@ -14,6 +14,7 @@
 #include <fmt/format.h>
 #include <parquet/arrow/reader.h>
 
+#include "core/config.h"
 #include "core/error.h"
 
 namespace datalab {
@@ -37,14 +38,6 @@ void ensure_s3_initialized() {
   if (!status.ok()) throw ServiceError("cannot initialize Arrow's S3 support: " + status.ToString());
 }
 
-std::string replace_all(std::string text, const std::string& from, const std::string& to) {
-  if (from.empty()) return text;
-  for (std::size_t at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size())) {
-    text.replace(at, from.size(), to);
-  }
-  return text;
-}
-
 bool contains_any(const std::string& text, std::initializer_list<const char*> needles) {
   return std::any_of(needles.begin(), needles.end(),
                      [&](const char* n) { return text.find(n) != std::string::npos; });
@@ -54,11 +47,11 @@ bool contains_any(const std::string& text, std::initializer_list<const char*> ne
 
 ObjectStoreSettings ObjectStoreSettings::from(const Config& config) {
   ObjectStoreSettings s;
-  s.endpoint = config.get_or("S3_ENDPOINT", "");
-  s.access_key = config.get_or("AWS_ACCESS_KEY_ID", "");
-  s.secret_key = config.get_or("AWS_SECRET_ACCESS_KEY", "");
-  s.region = config.get_or("S3_REGION", "us-east-1");
-  s.local_root = config.get_or("S3_LOCAL_DIR", s.local_root);
+  s.endpoint = config.value("S3_ENDPOINT");
+  s.access_key = config.value("AWS_ACCESS_KEY_ID");
+  s.secret_key = config.value("AWS_SECRET_ACCESS_KEY");
+  s.region = config.value("S3_REGION");
+  s.local_root = config.value("S3_LOCAL_DIR");
   return s;
 }
 
@@ -134,7 +127,7 @@ std::string ObjectStore::key_of(const std::string& uri) const {
 }
 
 void ObjectStore::fail(const arrow::Status& status, const std::string& action) const {
-  std::string detail = replace_all(status.ToString(), settings_.secret_key, "********");
+  std::string detail = mask_secrets(status.ToString(), {settings_.secret_key});
   std::string hint;
   if (settings_.is_s3()) {
     if (contains_any(detail, {"ACCESS_DENIED", "InvalidAccessKeyId", "SignatureDoesNotMatch", "AccessDenied",

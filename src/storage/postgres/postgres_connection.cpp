@@ -31,9 +31,8 @@ ValueKind kind_of(Oid type) {
 }  // namespace
 
 PostgresSettings PostgresSettings::from(const Config& config) {
-  return {config.get_or("DB_HOST", "127.0.0.1"), config.get_or("DB_PORT", "10452"),
-          config.get_or("POSTGRES_DB", "it_one"), config.get_or("POSTGRES_USER", "it_one"),
-          config.get("POSTGRES_PASSWORD").value_or("")};
+  return {config.value("DB_HOST"), config.value("DB_PORT"), config.value("POSTGRES_DB"),
+          config.value("POSTGRES_USER"), config.value("POSTGRES_PASSWORD")};
 }
 
 std::string PostgresSettings::describe() const {

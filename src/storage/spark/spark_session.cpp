@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 #include <grpcpp/grpcpp.h>
 
+#include "core/config.h"
 #include "core/error.h"
 #include "core/uuid.h"
 #include "spark/connect/base.grpc.pb.h"
@@ -103,12 +104,7 @@ void SparkSession::redact(const std::string& secret) {
 }
 
 void SparkSession::fail(const std::string& what, int code, const std::string& message) const {
-  std::string text = first_lines(message);
-  for (const auto& secret : secrets_) {
-    for (auto pos = text.find(secret); pos != std::string::npos; pos = text.find(secret, pos)) {
-      text.replace(pos, secret.size(), "***");
-    }
-  }
+  const std::string text = mask_secrets(first_lines(message), secrets_);
   const auto status = static_cast<grpc::StatusCode>(code);
   if (status == grpc::StatusCode::UNAVAILABLE) {
     throw ServiceError(fmt::format("Spark Connect at {} became unreachable during {}: {}", settings_.describe(),
