@@ -27,17 +27,61 @@ apt_ensure() {
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
 }
 
-# Loads the project's settings (defaults < .env < environment) for service scripts.
+# The .env parser shared by every service script. Same syntax and errors as datalab's own
+# (parse_env_text in src/core/config.cpp; tests/e2e/test_settings.py proves they agree): blank
+# lines and `#` comments are skipped, an optional `export ` is dropped, spaces around the key
+# and the value are trimmed, one pair of matching single or double quotes around the value is
+# removed (nothing inside is expanded), and ` #` after an unquoted value starts a comment. Any
+# other line is an error naming file:line. Calls `callback KEY VALUE` for each setting in file order.
+_env_trim() {
+  local s="$1"
+  while [[ "$s" == [$' \t\r']* ]]; do s="${s:1}"; done
+  while [[ "$s" == *[$' \t\r'] ]]; do s="${s:0:${#s}-1}"; done
+  printf '%s' "$s"
+}
+parse_env_file() {
+  # Bytes and ASCII classes, as the C++ side counts and classifies them.
+  local LC_ALL=C file="$1" callback="$2" line key value number=0
+  [ -r "$file" ] || die "cannot read env file '$file'"
+  while IFS= read -r line || [ -n "$line" ]; do
+    number=$((number + 1))
+    line="$(_env_trim "$line")"
+    if [ -z "$line" ] || [ "${line:0:1}" = "#" ]; then continue; fi
+    if [ "${line:0:7}" = "export " ]; then line="$(_env_trim "${line:7}")"; fi
+    if [[ "$line" == *=* ]]; then key="$(_env_trim "${line%%=*}")"; else key="$line"; fi
+    if [[ "$line" != *=* || ! "$key" =~ ^[A-Za-z_][A-Za-z0-9_]*$ ]]; then
+      die "$file:$number: expected KEY=VALUE, got a line starting with '${key:0:20}'"
+    fi
+    value="$(_env_trim "${line#*=}")"
+    if [ ${#value} -ge 2 ] && [[ "${value:0:1}" == [\"\'] ]] && [ "${value: -1}" = "${value:0:1}" ]; then
+      value="${value:1:${#value}-2}"
+    elif [[ "$value" == *" #"* ]]; then
+      value="$(_env_trim "${value%%" #"*}")"  # inline comment after an unquoted value
+    fi
+    "$callback" "$key" "$value"
+  done < "$file"
+}
+
+# Exports a setting unless the environment already has it: env vars win over .env.
+_export_unless_set() { [ -n "${!1+x}" ] || export "$1=$2"; }
+
+# Loads the project's settings (.env < environment) for service scripts: the same names as
+# datalab's (README, "Configuration"), read by parse_env_file from the file given, else from
+# $DATALAB_ROOT/.env when present. Each script then applies its defaults with ${NAME:-default},
+# the values of the defaults table in src/core/config.cpp (empty means the default there too).
 load_settings() {
-  if [ -f "$DATALAB_ROOT/.env" ]; then
-    # Only take keys that the environment has not set: env vars win over .env.
-    while IFS='=' read -r key value; do
-      [[ "$key" =~ ^[A-Za-z_][A-Za-z0-9_]*$ ]] || continue
-      [ -n "${!key+x}" ] && continue
-      value="${value%\"}"; value="${value#\"}"; value="${value%\'}"; value="${value#\'}"
-      export "$key=$value"
-    done < <(grep -v '^\s*#' "$DATALAB_ROOT/.env")
-  fi
+  local file="${1:-$DATALAB_ROOT/.env}"
+  if [ -n "${1:-}" ] || [ -f "$file" ]; then parse_env_file "$file" _export_unless_set; fi
+  return 0
+}
+
+# The S3 region, by the name datalab reads: S3_REGION. AWS_REGION, then AWS_DEFAULT_REGION
+# (what AWS tools read) stand in only when S3_REGION is not set at all; empty means the
+# default, us-east-1, as in datalab.
+s3_region() {
+  local region
+  if [ -n "${S3_REGION+x}" ]; then region="$S3_REGION"; else region="${AWS_REGION:-${AWS_DEFAULT_REGION:-}}"; fi
+  printf '%s\n' "${region:-us-east-1}"
 }
 
 # Waits until a TCP port on 127.0.0.1 accepts connections.

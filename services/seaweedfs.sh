@@ -2,7 +2,8 @@
 # SeaweedFS (S3-compatible object store), built once from the Go module proxy and run natively:
 # one `weed mini` process (master + volume + filer + S3 gateway + admin web UI) on loopback.
 # Data/logs/pid under .state/seaweedfs; source, Go caches and binary under $DATALAB_CACHE/seaweedfs.
-#   S3 endpoint : S3_ENDPOINT (default http://127.0.0.1:10456), region AWS_REGION (us-east-1)
+#   S3 endpoint : S3_ENDPOINT (default http://127.0.0.1:10456), region S3_REGION (us-east-1; AWS_REGION
+#                 or AWS_DEFAULT_REGION only when S3_REGION is unset), as datalab reads them
 #   credentials : AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (default datalab / datalab-secret),
 #                 written to .state/seaweedfs/s3.env for other scripts (source it)
 #   admin UI    : http://127.0.0.1:${SEAWEEDFS_ADMIN_PORT:-10457}
@@ -26,7 +27,7 @@ S3_PORT="${S3_ENDPOINT##*:}"; S3_PORT="${S3_PORT%%/*}"
 [[ "$S3_PORT" =~ ^[0-9]+$ ]] || S3_PORT=10456
 S3_ACCESS_KEY="${AWS_ACCESS_KEY_ID:-datalab}"
 S3_SECRET_KEY="${AWS_SECRET_ACCESS_KEY:-datalab-secret}"
-S3_REGION="${AWS_REGION:-${AWS_DEFAULT_REGION:-us-east-1}}"
+S3_REGION="$(s3_region)"  # S3_REGION, else AWS_REGION / AWS_DEFAULT_REGION (lib.sh)
 ADMIN_PORT="${SEAWEEDFS_ADMIN_PORT:-10457}"
 # Internal ports (loopback only, outside the project's 10452-10461 range); gRPC = port + 10000.
 MASTER_PORT="${SEAWEEDFS_MASTER_PORT:-19333}"
@@ -129,6 +130,7 @@ export S3_ENDPOINT=$S3_ENDPOINT
 export AWS_ENDPOINT_URL=$S3_ENDPOINT
 export AWS_ACCESS_KEY_ID=$S3_ACCESS_KEY
 export AWS_SECRET_ACCESS_KEY=$S3_SECRET_KEY
+export S3_REGION=$S3_REGION
 export AWS_REGION=$S3_REGION
 export AWS_DEFAULT_REGION=$S3_REGION
 EOF

@@ -9,7 +9,8 @@
 # client: $DATALAB_CACHE/spark-venv/bin/python) and spark-jars (hadoop-aws matching pyspark's
 # Hadoop, the AWS SDK bundle, the PostgreSQL JDBC driver, resolved from Maven Central).
 # S3A points at S3_ENDPOINT (http://127.0.0.1:10456), path style, no SSL, keys AWS_ACCESS_KEY_ID /
-# AWS_SECRET_ACCESS_KEY (datalab / datalab-secret). Conf, logs, pids, work dirs under .state/spark;
+# AWS_SECRET_ACCESS_KEY (datalab / datalab-secret), region S3_REGION (us-east-1; AWS_REGION or
+# AWS_DEFAULT_REGION only when S3_REGION is unset). Conf, logs, pids, work dirs under .state/spark;
 # the S3 secret is only in .state/spark/conf/connect.conf (mode 600), never on a command line.
 # S3A reads with the classic input stream: Hadoop 3.5's default "analytics" stream keeps every
 # object's metadata for the life of the process (HADOOP-19559/HADOOP-20058), so an object
@@ -45,7 +46,7 @@ DAEMON_MEMORY="${SPARK_DAEMON_MEMORY:-256m}"
 S3_ENDPOINT="${S3_ENDPOINT:-http://127.0.0.1:10456}"
 S3_ACCESS_KEY="${AWS_ACCESS_KEY_ID:-datalab}"
 S3_SECRET_KEY="${AWS_SECRET_ACCESS_KEY:-datalab-secret}"
-S3_REGION="${AWS_REGION:-${AWS_DEFAULT_REGION:-us-east-1}}"
+S3_REGION="$(s3_region)"  # S3_REGION, else AWS_REGION / AWS_DEFAULT_REGION (lib.sh)
 
 spark_home() { echo "$VENV/lib/python$("$VENV/bin/python" -c 'import sys; print("%d.%d" % sys.version_info[:2])')/site-packages/pyspark"; }
 
