@@ -14,16 +14,14 @@ function(datalab_embed_files)
   file(CONFIGURE OUTPUT "${ARG_OUTPUT}" CONTENT "${content}" @ONLY)
 endfunction()
 
-# datalab_embed_module_folder(MODULE name FOLDER sql|fixtures PATTERN *.sql)
-# Embeds src/modules/<name>/<folder>/<pattern> as generated/modules/<name>/<name>_<folder>.h
-# in namespace datalab::<name>::<folder>; a folder that does not exist embeds nothing.
-function(datalab_embed_module_folder)
-  cmake_parse_arguments(ARG "" "MODULE;FOLDER;PATTERN" "" ${ARGN})
-  set(dir "${CMAKE_CURRENT_SOURCE_DIR}/src/modules/${ARG_MODULE}/${ARG_FOLDER}")
+# datalab_embed_folder(DIR <dir under src/> PATTERN *.sql OUTPUT <header under generated/> NAMESPACE ns)
+# Embeds every matching file of a folder as one header; a folder that does not exist embeds nothing.
+function(datalab_embed_folder)
+  cmake_parse_arguments(ARG "" "DIR;PATTERN;OUTPUT;NAMESPACE" "" ${ARGN})
+  set(dir "${PROJECT_SOURCE_DIR}/src/${ARG_DIR}")
   if(NOT IS_DIRECTORY "${dir}")
     return()
   endif()
   file(GLOB files CONFIGURE_DEPENDS "${dir}/${ARG_PATTERN}")
-  datalab_embed_files(OUTPUT "${CMAKE_CURRENT_BINARY_DIR}/generated/modules/${ARG_MODULE}/${ARG_MODULE}_${ARG_FOLDER}.h"
-                      NAMESPACE datalab::${ARG_MODULE}::${ARG_FOLDER} FILES ${files})
+  datalab_embed_files(OUTPUT "${PROJECT_BINARY_DIR}/generated/${ARG_OUTPUT}" NAMESPACE ${ARG_NAMESPACE} FILES ${files})
 endfunction()

@@ -15,10 +15,11 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "cli/module_registry.h"
 #include "core/error.h"
 #include "modules/erd/erd_command.h"
 #include "modules/spark_sql/spark_sql_command.h"
-#include "modules/module.h"
+#include "server/delivery_api.h"
 
 using namespace datalab;
 
@@ -109,6 +110,7 @@ int main(int argc, char** argv) {
   for (auto& module : modules) module->add_commands(app, context);
   erd::add_erd_command(app, context);
   spark_sql::add_spark_command(app, context);
+  add_serve_command(app, context);  // the delivery pipeline's HTTP API (server/, above the modules)
   app.add_subcommand("config", "show the effective settings (secrets masked)")->callback([&] { print_config(context); });
 
   try {
@@ -116,6 +118,19 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     // --help prints and exits 0; every parse error is a usage error, exit 2 (README).
     return app.exit(e) == 0 ? 0 : 2;
+  } catch (const ServiceError& e) {
+    std::cerr << "error: " << e.what() << "\n";
+    // The lab's own services: say how to start the one that did not answer.
+    if (!e.unreachable_service().empty()) {
+      std::cerr << fmt::format("hint: `services/ctl start {}` starts the local one\n", e.unreachable_service());
+    }
+    return e.exit_code();
+  } catch (const MissingSchemaError& e) {
+    std::cerr << "error: " << e.what() << "\n";
+    for (const auto& module : modules) {
+      if (module->name() == e.schema()) std::cerr << fmt::format("hint: `datalab run {}` creates it\n", e.schema());
+    }
+    return e.exit_code();
   } catch (const Error& e) {
     std::cerr << "error: " << e.what() << "\n";
     return e.exit_code();

@@ -1,4 +1,4 @@
-#include "modules/star/star_input.h"
+#include "inputs/star_input.h"
 
 #include <algorithm>
 #include <charconv>
@@ -15,9 +15,9 @@
 #include "core/dates.h"
 #include "core/error.h"
 #include "formats/records.h"
-#include "modules/star/star_fixtures.h"
+#include "inputs/star_fixtures.h"
 
-namespace datalab::star {
+namespace datalab::inputs {
 
 namespace {
 
@@ -208,8 +208,8 @@ StarInput parse_star_input(const std::string& customers_csv, const std::string& 
 }
 
 StarInput fixture_input() {
-  return parse_star_input(std::string(fixtures::customers), std::string(fixtures::products),
-                          std::string(fixtures::sales), "fixtures");
+  return parse_star_input(std::string(star_fixtures::customers), std::string(star_fixtures::products),
+                          std::string(star_fixtures::sales), "fixtures");
 }
 
 StarInput read_star_directory(const std::string& folder) {
@@ -231,4 +231,4 @@ std::vector<int32_t> change_rounds(const std::vector<int64_t>& keys) {
   return rounds;
 }
 
-}  // namespace datalab::star
+}  // namespace datalab::inputs

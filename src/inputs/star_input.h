@@ -1,5 +1,6 @@
 #pragma once
-// The star's input rows (customers, products, sales) read from CSV text and validated.
+// The star schema's input rows (customers, products, sales) read from CSV text and validated;
+// shared by the star and data_vault modules, which load the same story two ways.
 // The original project's files quote values with single quotes and leave stray spaces
 // ("1,'Bruce Banner', 'bruce@x.com'"): every value is trimmed and unquoted first.
 // A key that appears more than once is a history: its k-th row is change round k.
@@ -8,7 +9,7 @@
 #include <string_view>
 #include <vector>
 
-namespace datalab::star {
+namespace datalab::inputs {
 
 struct CustomerRecord {
   int64_t customer_id;
@@ -60,4 +61,4 @@ StarInput read_star_directory(const std::string& folder);
 // Change round (1-based) of each row: the k-th occurrence of a key is round k.
 std::vector<int32_t> change_rounds(const std::vector<int64_t>& keys);
 
-}  // namespace datalab::star
+}  // namespace datalab::inputs

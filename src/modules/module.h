@@ -1,6 +1,6 @@
 #pragma once
 // A module is one scenario of the course project (library, star, ...): it owns its SQL and
-// its story, and runs on the shared connectors. The CLI finds modules in the registry.
+// its story, and runs on the shared connectors. The CLI finds modules in its registry.
 #include <memory>
 #include <string>
 #include <vector>
@@ -30,7 +30,7 @@ class Module {
   virtual int run(AppContext& context) = 0;
 };
 
-// Every module, in the order `datalab run all` runs them.
-std::vector<std::unique_ptr<Module>> make_modules();
+// Each module's folder defines `std::unique_ptr<Module> datalab::<name>::make_module()`; the CLI's
+// registry, generated from the one module list in src/CMakeLists.txt, calls them in that order.
 
 }  // namespace datalab

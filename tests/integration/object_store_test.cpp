@@ -81,14 +81,12 @@ TEST_P(ObjectStoreTest, CreatesBucketOnceWritesListsReadsAndMoves) {
   const auto read = store.read_parquet("incoming/products.parquet");
   EXPECT_TRUE(read->Equals(*table)) << read->ToString();
 
-  using namespace std::chrono;
-  const auto when = sys_days{year{2025} / 3 / 4} + hours{5} + minutes{6} + seconds{7};
-  const auto moved = store.move_to_folder("incoming/products.parquet", "processed", when);
-  EXPECT_EQ(moved, "processed/20250304T050607Z_products.parquet");
+  const std::string moved = "processed/2025/products.parquet";  // a folder that does not exist yet
+  store.move("incoming/products.parquet", moved);
   EXPECT_FALSE(store.exists("incoming/products.parquet"));
   EXPECT_TRUE(store.exists(moved));
   EXPECT_TRUE(store.read_parquet(moved)->Equals(*table));
-  EXPECT_THROW(store.move_to_folder("incoming/missing.parquet", "processed"), Error);
+  EXPECT_THROW(store.move("incoming/missing.parquet", "processed/missing.parquet"), Error);
 
   EXPECT_EQ(store.key_of(store.uri("a/b.json")), "a/b.json");
   for (const auto& o : store.list("")) store.remove(o.key);

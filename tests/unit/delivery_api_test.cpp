@@ -37,6 +37,14 @@ TEST(DeliveryFiles, ProcessedKeysMapBackToTheirSourceName) {
   EXPECT_EQ(airflow_pipeline::source_name_of("processed/my_file.parquet"), "my_file.parquet");
 }
 
+TEST(DeliveryFiles, HandledFilesGetATimestampedKeyThatMapsBack) {
+  using namespace std::chrono;
+  const auto when = sys_days{year{2025} / 3 / 4} + hours{5} + minutes{6} + seconds{7};
+  const auto key = airflow_pipeline::timestamped_key("processed", "incoming/delivery_1.parquet", when);
+  EXPECT_EQ(key, "processed/20250304T050607Z_delivery_1.parquet");
+  EXPECT_EQ(airflow_pipeline::source_name_of(key), "delivery_1.parquet");
+}
+
 TEST(DeliveryFiles, EmbeddedFixturesParseWithTheDeliverySchema) {
   const auto files = airflow_pipeline::fixture_files();
   ASSERT_EQ(files.size(), 5u);

@@ -1,4 +1,4 @@
-#include "modules/star/star_input.h"
+#include "inputs/star_input.h"
 
 #include <gtest/gtest.h>
 
@@ -7,7 +7,7 @@
 #include "modules/data_vault/vault_source.h"
 
 using namespace datalab;
-using namespace datalab::star;
+using namespace datalab::inputs;
 
 namespace {
 

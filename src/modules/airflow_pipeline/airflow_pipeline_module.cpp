@@ -4,7 +4,6 @@
 
 #include "core/error.h"
 #include "modules/airflow_pipeline/delivery_pipeline.h"
-#include "server/delivery_api.h"
 
 namespace datalab::airflow_pipeline {
 
@@ -12,8 +11,6 @@ void AirflowPipelineModule::add_run_flags(CLI::App& command) {
   command.add_option("--max-files", max_files_, "upload at most this many files (0: every file at the bucket root)")
       ->capture_default_str();
 }
-
-void AirflowPipelineModule::add_commands(CLI::App& root, AppContext& context) { add_serve_command(root, context); }
 
 int AirflowPipelineModule::run(AppContext& context) {
   Report report(context.format);
@@ -58,5 +55,7 @@ int AirflowPipelineModule::run(AppContext& context) {
   report.finish();
   return check.valid ? 0 : 4;
 }
+
+std::unique_ptr<Module> make_module() { return std::make_unique<AirflowPipelineModule>(); }
 
 }  // namespace datalab::airflow_pipeline

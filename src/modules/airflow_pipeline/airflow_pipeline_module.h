@@ -15,7 +15,6 @@ class AirflowPipelineModule : public Module {
     return "delivery files on S3 -> PostgreSQL with data-quality checks (week 9; `datalab serve` for Airflow)";
   }
   void add_run_flags(CLI::App& command) override;
-  void add_commands(CLI::App& root, AppContext& context) override;
   int run(AppContext& context) override;
 
  private:

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <ctime>
 
 #include <arrow/csv/api.h>
 #include <arrow/io/memory.h>
@@ -19,6 +20,16 @@
 #include "storage/postgres/postgres_copy_writer.h"
 
 namespace datalab::airflow_pipeline {
+
+std::string timestamped_key(const std::string& folder, const std::string& key, std::chrono::system_clock::time_point time) {
+  const std::time_t t = std::chrono::system_clock::to_time_t(time);
+  std::tm utc{};
+  gmtime_r(&t, &utc);
+  char stamp[32];
+  std::strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &utc);
+  const auto slash = key.rfind('/');
+  return folder + "/" + stamp + "_" + (slash == std::string::npos ? key : key.substr(slash + 1));
+}
 
 namespace {
 
@@ -95,7 +106,7 @@ std::shared_ptr<arrow::Table> parse_delivery_csv(const std::string& text, const 
   return unwrap_arrow(table->CombineChunks(), "cannot combine CSV chunks")->ReplaceSchemaMetadata(nullptr);
 }
 
-std::string source_name_of(const std::string& processed_key) {
+std::string source_name_of(const std::string& processed_key) {  // the inverse of timestamped_key
   auto name = processed_key.substr(processed_key.rfind('/') == std::string::npos ? 0 : processed_key.rfind('/') + 1);
   const auto underscore = name.find('_');
   // "<yyyymmddThhmmssZ>_<name>": the prefix is 16 characters.
@@ -241,10 +252,11 @@ UploadResult DeliveryPipeline::upload() {
   } catch (const RejectedFile& e) {
     // Moved aside with its reason (the sidecar first, so a moved file always has one).
     const auto now = std::chrono::system_clock::now();
-    const std::string target = std::string(kRejectedFolder) + "/" + utc_timestamp_prefix(now) + "_" + key;
+    const std::string target = timestamped_key(kRejectedFolder, key, now);
     result.reason = e.what();
     store_->write_bytes(target + ".reason.txt", fmt::format("{}: {}\n", key, result.reason));
-    result.rejected_key = store_->move_to_folder(key, kRejectedFolder, now);
+    store_->move(key, target);
+    result.rejected_key = target;
     result.rejected = true;
     result.file_rows = result.rows_inserted = 0;
     result.seconds = seconds_since(start);
@@ -252,7 +264,8 @@ UploadResult DeliveryPipeline::upload() {
     return result;
   }
   // Committed: a crash from here on leaves the file at the root, and the retry inserts nothing.
-  result.processed_key = store_->move_to_folder(key, kProcessedFolder);
+  result.processed_key = timestamped_key(kProcessedFolder, key, std::chrono::system_clock::now());
+  store_->move(key, result.processed_key);
   result.loaded = true;
   result.seconds = seconds_since(start);
   spdlog::info("upload: {} -> {} ({} rows in the file, {} inserted, {:.3f} s)", key, result.processed_key,

@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <chrono>
 #include <string>
 #include <vector>
 
@@ -34,6 +35,8 @@ namespace datalab::airflow_pipeline {
 
 inline constexpr const char* kProcessedFolder = "processed";
 inline constexpr const char* kRejectedFolder = "rejected";
+// Where a handled file goes: "<folder>/<UTC yyyymmddThhmmssZ>_<name>" (the name without folders).
+std::string timestamped_key(const std::string& folder, const std::string& key, std::chrono::system_clock::time_point time);
 // Files larger than this are rejected unread (delivery files are a few kilobytes).
 inline constexpr int64_t kMaxDeliveryFileBytes = 256LL * 1024 * 1024;
 

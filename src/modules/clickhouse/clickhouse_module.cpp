@@ -216,4 +216,6 @@ int ClickHouseModule::run(AppContext& context) {
   return 0;
 }
 
+std::unique_ptr<Module> make_module() { return std::make_unique<ClickHouseModule>(); }
+
 }  // namespace datalab::clickhouse

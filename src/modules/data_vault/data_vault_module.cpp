@@ -9,7 +9,7 @@
 #include "modules/data_vault/data_vault_sql.h"
 #include "modules/data_vault/vault_loader.h"
 #include "modules/data_vault/vault_source.h"
-#include "modules/star/star_input.h"
+#include "inputs/star_input.h"
 
 namespace datalab::data_vault {
 
@@ -31,11 +31,11 @@ void DataVaultModule::add_run_flags(CLI::App& command) {
 }
 
 int DataVaultModule::run(AppContext& context) {
-  star::StarInput input;
+  inputs::StarInput input;
   if (options_.source == "fixtures") {
-    input = star::fixture_input();
+    input = inputs::fixture_input();
   } else if (std::filesystem::is_directory(options_.source)) {
-    input = star::read_star_directory(options_.source);
+    input = inputs::read_star_directory(options_.source);
   } else {
     throw ConfigError(fmt::format("--source '{}': expected fixtures or a folder", options_.source));
   }
@@ -86,5 +86,7 @@ int DataVaultModule::run(AppContext& context) {
   if (reload_added != 0) throw Error(fmt::format("reloading the same input added {} rows", reload_added));
   return input.rejected.empty() ? 0 : 4;
 }
+
+std::unique_ptr<Module> make_module() { return std::make_unique<DataVaultModule>(); }
 
 }  // namespace datalab::data_vault

@@ -67,11 +67,11 @@ std::vector<TableChanges> load_vault(PgConnection& db, const VaultLoad& load, co
   std::vector<TableChanges> changes;
   db.transaction([&] {
     db.run_script(sql::create_staging, "create_staging.sql");
-    stage<star::CustomerRecord>(db, "customer_stage", {"customer_id", "name", "email", "phone"},
+    stage<inputs::CustomerRecord>(db, "customer_stage", {"customer_id", "name", "email", "phone"},
                                 {"bigint", "text", "text", "text"}, load.customers, [](const auto& c) {
                                   return std::vector<std::string>{std::to_string(c.customer_id), c.name, c.email, c.phone};
                                 });
-    stage<star::ProductRecord>(db, "product_stage", {"product_id", "name", "category"}, {"bigint", "text", "text"},
+    stage<inputs::ProductRecord>(db, "product_stage", {"product_id", "name", "category"}, {"bigint", "text", "text"},
                                load.products, [](const auto& p) {
                                  return std::vector<std::string>{std::to_string(p.product_id), p.name, p.category};
                                });
@@ -84,7 +84,7 @@ std::vector<TableChanges> load_vault(PgConnection& db, const VaultLoad& load, co
                            {"bigint", "bigint", "integer", "numeric"}, load.lines, [](const auto& l) {
                              return std::vector<std::string>{std::to_string(l.order_id), std::to_string(l.product_id),
                                                              std::to_string(l.quantity),
-                                                             star::format_cents(l.unit_price_cents)};
+                                                             inputs::format_cents(l.unit_price_cents)};
                            });
     stage<OrderStatusRecord>(db, "order_status_stage", {"order_id", "status", "status_time"},
                              {"bigint", "text", "timestamp"}, load.statuses, [](const auto& s) {

@@ -19,7 +19,7 @@ const std::vector<std::string> kCancelledPath = {"created", "cancelled"};
 
 }  // namespace
 
-std::vector<VaultLoad> vault_loads(const star::StarInput& input, int64_t orders, uint64_t seed) {
+std::vector<VaultLoad> vault_loads(const inputs::StarInput& input, int64_t orders, uint64_t seed) {
   if (orders < 0) throw ConfigError("--orders must not be negative");
   std::vector<VaultLoad> loads(2);
   auto load_for = [&](int32_t round) -> VaultLoad& {
@@ -28,11 +28,11 @@ std::vector<VaultLoad> vault_loads(const star::StarInput& input, int64_t orders,
   };
   std::vector<int64_t> keys;
   for (const auto& c : input.customers) keys.push_back(c.customer_id);
-  auto rounds = star::change_rounds(keys);
+  auto rounds = inputs::change_rounds(keys);
   for (std::size_t i = 0; i < input.customers.size(); ++i) load_for(rounds[i]).customers.push_back(input.customers[i]);
   keys.clear();
   for (const auto& p : input.products) keys.push_back(p.product_id);
-  rounds = star::change_rounds(keys);
+  rounds = inputs::change_rounds(keys);
   for (std::size_t i = 0; i < input.products.size(); ++i) load_for(rounds[i]).products.push_back(input.products[i]);
 
   std::vector<int64_t> customers, products;
@@ -66,7 +66,7 @@ std::vector<VaultLoad> vault_loads(const star::StarInput& input, int64_t orders,
 }
 
 std::vector<ExpectedOrder> expected_current_orders(const std::vector<VaultLoad>& loads) {
-  std::map<int64_t, star::CustomerRecord> customers;
+  std::map<int64_t, inputs::CustomerRecord> customers;
   std::map<int64_t, std::string> product_names;
   std::map<int64_t, OrderRecord> orders;
   std::map<int64_t, std::map<int64_t, OrderLineRecord>> lines;
@@ -92,7 +92,7 @@ std::vector<ExpectedOrder> expected_current_orders(const std::vector<VaultLoad>&
       total += line.quantity * line.unit_price_cents;
     }
     expected.push_back({id, order.customer_id, customers[order.customer_id].name, products,
-                        star::format_cents(total), latest.count(id) ? latest[id].second : ""});
+                        inputs::format_cents(total), latest.count(id) ? latest[id].second : ""});
   }
   return expected;
 }

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "modules/star/star_input.h"
+#include "inputs/star_input.h"
 
 namespace datalab::data_vault {
 
@@ -28,8 +28,8 @@ struct OrderStatusRecord {
 
 // Everything one load brings; a business key appears at most once per load.
 struct VaultLoad {
-  std::vector<star::CustomerRecord> customers;
-  std::vector<star::ProductRecord> products;
+  std::vector<inputs::CustomerRecord> customers;
+  std::vector<inputs::ProductRecord> products;
   std::vector<OrderRecord> orders;
   std::vector<OrderLineRecord> lines;
   std::vector<OrderStatusRecord> statuses;
@@ -38,7 +38,7 @@ struct VaultLoad {
 // Splits the star input into loads (k-th version of a key goes to load k; at least two
 // loads) and adds `orders` generated orders over the customers and products it names.
 // Orders and their lines arrive in load 1; statuses spread over the loads.
-std::vector<VaultLoad> vault_loads(const star::StarInput& input, int64_t orders, uint64_t seed);
+std::vector<VaultLoad> vault_loads(const inputs::StarInput& input, int64_t orders, uint64_t seed);
 
 // What the vault's current-state query must return for one order, computed from the loads.
 struct ExpectedOrder {

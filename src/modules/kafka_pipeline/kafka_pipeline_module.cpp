@@ -231,4 +231,6 @@ void KafkaPipelineModule::add_commands(CLI::App& root, AppContext& context) {
   });
 }
 
+std::unique_ptr<Module> make_module() { return std::make_unique<KafkaPipelineModule>(); }
+
 }  // namespace datalab::kafka_pipeline

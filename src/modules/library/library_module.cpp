@@ -323,4 +323,6 @@ void LibraryModule::add_commands(CLI::App& root, AppContext& context) {
   });
 }
 
+std::unique_ptr<Module> make_module() { return std::make_unique<LibraryModule>(); }
+
 }  // namespace datalab::library

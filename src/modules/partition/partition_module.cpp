@@ -152,4 +152,6 @@ void PartitionModule::add_commands(CLI::App& root, AppContext& context) {
   });
 }
 
+std::unique_ptr<Module> make_module() { return std::make_unique<PartitionModule>(); }
+
 }  // namespace datalab::partition

@@ -293,4 +293,6 @@ int S3UploadModule::run(AppContext& context) {
   return 0;
 }
 
+std::unique_ptr<Module> make_module() { return std::make_unique<S3UploadModule>(); }
+
 }  // namespace datalab::s3_upload

@@ -128,4 +128,6 @@ int SparkUploadModule::run(AppContext& context) {
   return 0;
 }
 
+std::unique_ptr<Module> make_module() { return std::make_unique<SparkUploadModule>(); }
+
 }  // namespace datalab::spark_upload

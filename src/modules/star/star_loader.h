@@ -12,10 +12,20 @@
 #include <arrow/api.h>
 
 #include "datagen/star_generator.h"
-#include "modules/star/star_input.h"
+#include "inputs/star_input.h"
 #include "storage/postgres/postgres_connection.h"
 
 namespace datalab::star {
+
+// The input rows are shared with data_vault (inputs/); the star's code names them as its own.
+using inputs::change_rounds;
+using inputs::CustomerRecord;
+using inputs::fixture_input;
+using inputs::InputRejection;
+using inputs::ProductRecord;
+using inputs::read_star_directory;
+using inputs::SaleRecord;
+using inputs::StarInput;
 
 // The batches of one staging table, produced on demand so memory stays bounded.
 struct StagedInput {

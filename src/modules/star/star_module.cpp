@@ -129,4 +129,6 @@ int StarModule::run(AppContext& context) {
 }
 
 
+std::unique_ptr<Module> make_module() { return std::make_unique<StarModule>(); }
+
 }  // namespace datalab::star

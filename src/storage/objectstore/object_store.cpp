@@ -129,6 +129,7 @@ std::string ObjectStore::key_of(const std::string& uri) const {
 void ObjectStore::fail(const arrow::Status& status, const std::string& action) const {
   std::string detail = mask_secrets(status.ToString(), {settings_.secret_key});
   std::string hint;
+  bool unreachable = false;
   if (settings_.is_s3()) {
     if (contains_any(detail, {"ACCESS_DENIED", "InvalidAccessKeyId", "SignatureDoesNotMatch", "AccessDenied",
                               "INVALID_ACCESS_KEY_ID", "SIGNATURE_DOES_NOT_MATCH", "HTTP response code: 403"})) {
@@ -139,12 +140,13 @@ void ObjectStore::fail(const arrow::Status& status, const std::string& action) c
     } else if (contains_any(detail, {"curlCode", "NETWORK_CONNECTION", "Couldn't connect", "Could not connect",
                                      "Connection refused", "Failed to connect", "Timeout was reached",
                                      "Could not resolve host"})) {
-      hint = fmt::format("the S3 endpoint {} does not answer: is the server running (services/ctl start seaweedfs)? "
-                         "check S3_ENDPOINT", settings_.endpoint);
+      hint = fmt::format("the S3 endpoint {} does not answer: is the server running? check S3_ENDPOINT",
+                         settings_.endpoint);
+      unreachable = true;
     }
   }
   throw ServiceError(fmt::format("object store {}: {}{}{}\n  ({})", settings_.describe(), action,
-                                 hint.empty() ? "" : ": ", hint, detail));
+                                 hint.empty() ? "" : ": ", hint, detail), unreachable ? "seaweedfs" : "");
 }
 
 bool ObjectStore::ensure_bucket() {
@@ -250,31 +252,13 @@ void ObjectStore::remove(const std::string& key) {
   if (auto st = fs_->DeleteFile(path(key)); !st.ok()) fail(st, fmt::format("cannot delete '{}'", key));
 }
 
-std::string ObjectStore::move_to_folder(const std::string& key, const std::string& folder,
-                                        std::chrono::system_clock::time_point now) {
-  const auto slash = key.rfind('/');
-  const std::string name = slash == std::string::npos ? key : key.substr(slash + 1);
-  std::string dir = folder;
-  while (!dir.empty() && dir.back() == '/') dir.pop_back();
-  const std::string target = (dir.empty() ? "" : dir + "/") + utc_timestamp_prefix(now) + "_" + name;
-  if (!exists(key)) throw Error(fmt::format("cannot move '{}': no such object in bucket '{}'", key, bucket_));
+void ObjectStore::move(const std::string& from, const std::string& to) {
+  if (!exists(from)) throw Error(fmt::format("cannot move '{}': no such object in bucket '{}'", from, bucket_));
   if (!settings_.is_s3()) {
-    const auto parent = std::filesystem::path(path(target)).parent_path().string();
-    if (auto st = fs_->CreateDir(parent, true); !st.ok()) fail(st, fmt::format("cannot create folder '{}'", dir));
+    const auto parent = std::filesystem::path(path(to)).parent_path().string();
+    if (auto st = fs_->CreateDir(parent, true); !st.ok()) fail(st, fmt::format("cannot create folder for '{}'", to));
   }
-  if (auto st = fs_->Move(path(key), path(target)); !st.ok()) {
-    fail(st, fmt::format("cannot move '{}' to '{}'", key, target));
-  }
-  return target;
-}
-
-std::string utc_timestamp_prefix(std::chrono::system_clock::time_point time) {
-  const std::time_t t = std::chrono::system_clock::to_time_t(time);
-  std::tm utc{};
-  gmtime_r(&t, &utc);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y%m%dT%H%M%SZ", &utc);
-  return text;
+  if (auto st = fs_->Move(path(from), path(to)); !st.ok()) fail(st, fmt::format("cannot move '{}' to '{}'", from, to));
 }
 
 }  // namespace datalab

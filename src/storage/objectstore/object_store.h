@@ -4,7 +4,6 @@
 // layout (<S3_LOCAL_DIR>/<bucket>/<key>), so every caller runs the same code path.
 // Errors are ServiceError with a hint (wrong credentials, missing bucket, unreachable
 // endpoint) and never contain the secret key.
-#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -71,9 +70,8 @@ class ObjectStore {
   std::string read_bytes(const std::string& key) const;
   std::shared_ptr<arrow::Table> read_parquet(const std::string& key) const;
   void remove(const std::string& key);
-  // Moves an object into `folder` as "<folder>/<UTC yyyymmddThhmmssZ>_<name>"; returns the new key.
-  std::string move_to_folder(const std::string& key, const std::string& folder,
-                             std::chrono::system_clock::time_point now = std::chrono::system_clock::now());
+  // Moves an object to another key of the bucket; throws when `from` does not exist.
+  void move(const std::string& from, const std::string& to);
 
   // Unfinished multipart uploads under a prefix (none for a local directory), and their abort.
   // Writers abort their own upload on failure; these clean up after a writer that was killed.
@@ -93,8 +91,5 @@ class ObjectStore {
   std::string base_;  // filesystem path of the bucket
   std::shared_ptr<arrow::fs::FileSystem> fs_;
 };
-
-// "20250102T030405Z": the prefix move_to_folder() puts before a moved object's name.
-std::string utc_timestamp_prefix(std::chrono::system_clock::time_point time);
 
 }  // namespace datalab

@@ -27,7 +27,7 @@ constexpr const char* kColumnNames =
 
 CatalogSchema read_catalog_schema(PgConnection& db, const std::string& schema) {
   if (db.exec("SELECT 1 FROM pg_namespace WHERE nspname = $1", {schema}).rows() == 0) {
-    throw ConfigError(fmt::format("schema '{}' does not exist (run `datalab run {}` first?)", schema, schema));
+    throw MissingSchemaError(schema);
   }
   CatalogSchema result{schema, {}};
   std::map<std::string, std::size_t> index_of;

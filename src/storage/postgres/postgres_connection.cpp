@@ -72,8 +72,11 @@ PgConnection::PgConnection(const PostgresSettings& settings)
   conn_.reset(PQconnectdbParams(keys, values, 0));
   if (PQstatus(conn_.get()) != CONNECTION_OK) {
     // libpq's message names host, port and the reason; it never contains the password.
-    throw ServiceError(fmt::format("cannot connect to PostgreSQL at {}: {}", settings.describe(),
-                                   trim_message(PQerrorMessage(conn_.get()))));
+    const std::string reason = trim_message(PQerrorMessage(conn_.get()));
+    const bool unreachable = reason.find("Connection refused") != std::string::npos ||
+                             reason.find("timeout expired") != std::string::npos;
+    throw ServiceError(fmt::format("cannot connect to PostgreSQL at {}: {}", settings.describe(), reason),
+                       unreachable ? "postgres" : "");
   }
   PQsetNoticeProcessor(conn_.get(), [](void*, const char*) {}, nullptr);
 }

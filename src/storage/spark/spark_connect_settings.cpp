@@ -62,8 +62,7 @@ SparkConnectSettings SparkConnectSettings::parse(const std::string& url) {
 SparkConnectSettings SparkConnectSettings::from(const Config& config) {
   const std::string url = config.value("SPARK_CONNECT_URL");
   if (url.empty()) {
-    throw ConfigError("SPARK_CONNECT_URL is empty: set it to the Spark Connect server (sc://127.0.0.1:15002 "
-                      "after `services/ctl start spark`)");
+    throw ConfigError("SPARK_CONNECT_URL is empty: set it to the Spark Connect server (sc://host:port)");
   }
   return parse(url);
 }

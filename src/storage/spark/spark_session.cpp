@@ -63,9 +63,8 @@ std::shared_ptr<SparkSession> SparkSession::connect(const SparkConnectSettings& 
                         std::chrono::milliseconds(static_cast<int64_t>(settings.connect_timeout_seconds * 1000));
   if (!channel->channel->WaitForConnected(deadline)) {
     throw ServiceError(fmt::format(
-        "cannot reach Spark Connect at {} within {:g} s: is the Spark cluster running? "
-        "(`services/ctl start spark` starts the local one)",
-        settings.describe(), settings.connect_timeout_seconds));
+        "cannot reach Spark Connect at {} within {:g} s: is the Spark cluster running?", settings.describe(),
+        settings.connect_timeout_seconds), "spark");
   }
   channel->stub = proto::SparkConnectService::NewStub(channel->channel);
 
