@@ -3,8 +3,6 @@
 #include <gtest/gtest.h>
 
 #include "core/dates.h"
-#include "datagen/star_generator.h"
-#include "modules/data_vault/vault_source.h"
 
 using namespace datalab;
 using namespace datalab::inputs;
@@ -85,36 +83,4 @@ TEST(StarInputTest, FixturesTellTheStoryOfThreeChangesEach) {
   std::vector<int64_t> keys;
   for (const auto& c : input.customers) keys.push_back(c.customer_id);
   EXPECT_EQ(change_rounds(keys), (std::vector<int32_t>{1, 1, 1, 2, 2, 2}));
-}
-
-TEST(StarGeneratorTest, SameSeedSameRowsAndEveryTenthChanges) {
-  const StarGenerator a({100, 20, 50}, 7), b({100, 20, 50}, 7);
-  EXPECT_TRUE(a.customers(1, 0, 100)->Equals(*b.customers(1, 0, 100)));
-  EXPECT_TRUE(a.sales(10, 20)->Equals(*b.sales(10, 20)));
-  EXPECT_EQ(a.rows_in_round(100, 2), 10);
-  const auto changed = a.customers(2, 0, 10);
-  const auto ids = std::static_pointer_cast<arrow::Int64Array>(changed->column(1));
-  EXPECT_EQ(ids->Value(0), 10);
-  EXPECT_EQ(ids->Value(9), 100);
-  // Round 2 of customer 10 differs from round 1 in phone and email, not in name.
-  const auto first = a.customers(1, 9, 1);
-  EXPECT_EQ(first->column(2)->ToString(), changed->Slice(0, 1)->column(2)->ToString());
-  EXPECT_NE(first->column(3)->ToString(), changed->Slice(0, 1)->column(3)->ToString());
-  EXPECT_THROW(StarGenerator({0, 1, 1}, 1), std::exception);
-}
-
-TEST(DataVaultSourceTest, LoadsSplitHistoryAndStatusesUnfold) {
-  const auto loads = data_vault::vault_loads(fixture_input(), 30, 42);
-  ASSERT_EQ(loads.size(), 2u);
-  EXPECT_EQ(loads[0].customers.size(), 3u);
-  EXPECT_EQ(loads[1].customers.size(), 3u);
-  EXPECT_EQ(loads[1].customers[0].phone, "+971588888888");
-  EXPECT_EQ(loads[0].orders.size(), 30u);
-  EXPECT_FALSE(loads[1].statuses.empty());
-  const auto expected = data_vault::expected_current_orders(loads);
-  ASSERT_EQ(expected.size(), 30u);
-  for (const auto& order : expected) {
-    EXPECT_FALSE(order.status.empty());
-    EXPECT_FALSE(order.products.empty());
-  }
 }
