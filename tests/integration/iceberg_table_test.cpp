@@ -14,6 +14,7 @@
 #include "integration/test_database.h"
 #include "storage/iceberg/avro_file.h"
 #include "storage/iceberg/iceberg_table.h"
+#include "storage/iceberg/sql_catalog.h"
 #include "storage/postgres/postgres_copy_reader.h"
 
 namespace datalab {

@@ -16,6 +16,7 @@
 #include "formats/parquet_file.h"
 #include "modules/s3_upload/s3_upload_sql.h"
 #include "storage/iceberg/iceberg_table.h"
+#include "storage/iceberg/sql_catalog.h"
 #include "storage/objectstore/object_store.h"
 #include "storage/postgres/postgres_copy_reader.h"
 
@@ -220,12 +221,7 @@ int S3UploadModule::run(AppContext& context) {
     exported = export_products(db, store, targets, options_.batch_rows, expected);
   } catch (...) {
     // The Iceberg data file may have been finished by its writer: no snapshot will name it.
-    if (table) {
-      try {
-        if (store.exists(targets[1].key)) store.remove(targets[1].key);
-      } catch (...) {
-      }
-    }
+    if (table) table->discard({targets[1].key});
     throw;
   }
   nlohmann::json results = {
@@ -238,17 +234,10 @@ int S3UploadModule::run(AppContext& context) {
   };
 
   if (table) {
-    iceberg::CommitResult commit;
-    try {
-      commit = table->commit(*products_schema(),
-                             {{targets[1].key, exported.rows, exported.objects[1].bytes, exported.objects[1].columns}}, mode);
-    } catch (...) {
-      try {
-        store.remove(targets[1].key);  // never referenced by a visible snapshot
-      } catch (...) {
-      }
-      throw;
-    }
+    // A commit that fails deletes the data file itself (and whatever else it wrote).
+    const auto commit = table->commit(
+        *products_schema(), {{targets[1].key, exported.rows, exported.objects[1].bytes, exported.objects[1].columns}},
+        mode);
     exported.objects.push_back({"iceberg manifest", store.key_of(commit.manifest), commit.manifest, exported.rows,
                                 store.size(store.key_of(commit.manifest))});
     exported.objects.push_back({"iceberg manifest list", store.key_of(commit.manifest_list), commit.manifest_list, 0,

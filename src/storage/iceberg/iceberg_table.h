@@ -1,9 +1,11 @@
 #pragma once
 // Writes to an Iceberg table (format v2, unpartitioned, Parquet data files) on an object
-// store, registered in a SqlCatalog. Per commit: one manifest (Avro) listing the new data
-// files, a manifest list (Avro) with the snapshot's manifests, and a new metadata JSON;
-// then the catalog pointer is swapped with compare-and-swap. A lost race is retried on top
-// of the winner's metadata; files of a commit that never became visible are deleted.
+// store, registered in a Catalog. Per commit: one manifest (Avro, manifest.h) listing the
+// new data files, a manifest list with the snapshot's manifests and a new metadata JSON
+// (table_metadata.h), built by a SnapshotProducer; then the catalog pointer is swapped with
+// compare-and-swap. A lost race is retried on top of the winner's metadata. A commit that
+// gives up (or fails) deletes every file it wrote and the data files it was given: none of
+// them is named by a visible snapshot.
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -12,13 +14,13 @@
 #include <arrow/type.h>
 #include <nlohmann/json.hpp>
 
+#include "storage/iceberg/catalog.h"
 #include "storage/iceberg/column_stats.h"
-#include "storage/iceberg/sql_catalog.h"
+#include "storage/iceberg/snapshot_producer.h"
+#include "storage/iceberg/table_metadata.h"
 #include "storage/objectstore/object_store.h"
 
 namespace datalab::iceberg {
-
-enum class WriteMode { Append, Overwrite };
 
 struct DataFile {
   std::string key;  // object key in the store
@@ -47,7 +49,7 @@ std::shared_ptr<arrow::Schema> with_field_ids(const arrow::Schema& schema);
 class IcebergTable {
  public:
   // location_key: the table folder in the store, e.g. "iceberg_warehouse/main/products".
-  IcebergTable(ObjectStore& store, SqlCatalog& catalog, std::string ns, std::string name, std::string location_key);
+  IcebergTable(ObjectStore& store, Catalog& catalog, std::string ns, std::string name, std::string location_key);
 
   std::string identifier() const { return ns_ + "." + name_; }
   // Checks that an existing table has the same columns (names and types); throws otherwise.
@@ -55,12 +57,17 @@ class IcebergTable {
   // A fresh key for a data file under <location>/data/.
   std::string new_data_file_key() const;
   // Commits the data files as a new snapshot (append, or overwrite replacing every file).
+  // When it throws, the data files are deleted along with everything the commit wrote.
   CommitResult commit(const arrow::Schema& schema, const std::vector<DataFile>& files, WriteMode mode);
+  // Deletes data files that will not be committed (a write that failed); never throws.
+  void discard(const std::vector<std::string>& data_file_keys) noexcept;
 
  private:
-  nlohmann::json read_metadata(const std::string& location);
+  TableMetadata read_metadata(const std::string& location);
+  CommitResult try_commit(const arrow::Schema& schema, const std::vector<DataFile>& files, WriteMode mode,
+                          std::vector<std::string>& written);
   ObjectStore& store_;
-  SqlCatalog& catalog_;
+  Catalog& catalog_;
   std::string ns_, name_, location_key_;
 };
 
