@@ -1,5 +1,9 @@
 #pragma once
-// Errors that reach the user carry context and map to an exit code.
+// One error model: every failure that reaches the user is an exception of one of the kinds
+// below, and each kind maps to one exit code (README, Exit codes): Error 1, ConfigError 2,
+// ServiceError 3, RejectedRows 4. Nothing returns an exit code beside throwing; main() turns
+// the exception into its message and code.
+#include <cstdint>
 #include <stdexcept>
 #include <string>
 
@@ -7,9 +11,12 @@ namespace datalab {
 
 class Error : public std::runtime_error {
  public:
-  explicit Error(const std::string& message, int exit_code = 1)
-      : std::runtime_error(message), exit_code_(exit_code) {}
+  explicit Error(const std::string& message) : Error(message, 1) {}
   int exit_code() const { return exit_code_; }
+
+ protected:
+  // Only the kinds below choose another code, so a code always names its kind.
+  Error(const std::string& message, int exit_code) : std::runtime_error(message), exit_code_(exit_code) {}
 
  private:
   int exit_code_;
@@ -32,6 +39,18 @@ class ServiceError : public Error {
 
  private:
   std::string unreachable_service_;
+};
+
+// Some input rows were rejected (exit code 4). Thrown after the rows and their reasons have
+// been reported (the report is finished first, so JSON output is complete), by a module run
+// or a command; the rest of the input was processed.
+class RejectedRows : public Error {
+ public:
+  RejectedRows(const std::string& message, int64_t rows) : Error(message, 4), rows_(rows) {}
+  int64_t rows() const { return rows_; }
+
+ private:
+  int64_t rows_;
 };
 
 // A schema a command reads does not exist (yet); the CLI hints at the module that makes it.

@@ -26,8 +26,9 @@ class Module {
   virtual void add_run_flags(CLI::App& command) = 0;
   // Extra subcommands under `datalab <name> ...` (optional).
   virtual void add_commands(CLI::App& /*root*/, AppContext& /*context*/) {}
-  // Runs the whole scenario; returns the process exit code.
-  virtual int run(AppContext& context) = 0;
+  // Runs the whole scenario. A failure is an exception of a kind in core/error.h (its exit
+  // code); rejected input rows are RejectedRows, thrown once the report has been finished.
+  virtual void run(AppContext& context) = 0;
 };
 
 // Each module's folder defines `std::unique_ptr<Module> datalab::<name>::make_module()`; the CLI's

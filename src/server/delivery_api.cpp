@@ -536,7 +536,7 @@ std::string format_notification(const NotificationRequest& request) {
                      request.dag_execution_time, request.details);
 }
 
-int serve(const Config& config, const ServeOptions& options) {
+void serve(const Config& config, const ServeOptions& options) {
   if (options.port < 1 || options.port > 65535) {
     throw ConfigError(fmt::format("--port must be between 1 and 65535, not {}", options.port));
   }
@@ -719,7 +719,8 @@ int serve(const Config& config, const ServeOptions& options) {
   if (!by_signal) pthread_kill(stopper.native_handle(), SIGTERM);  // wake the waiting thread
   stopper.join();
   spdlog::info("serve: stopped");
-  return by_signal ? 0 : 1;
+  // Stopped by SIGINT/SIGTERM is the normal end; the server stopping by itself is a failure.
+  if (!by_signal) throw Error("the delivery service stopped with an error");
 }
 
 void add_serve_command(CLI::App& app, AppContext& context) {
@@ -728,10 +729,7 @@ void add_serve_command(CLI::App& app, AppContext& context) {
   command->add_option("--host", options->host, "address to listen on")->capture_default_str();
   command->add_option("--port", options->port, "port to listen on (1-65535)")->capture_default_str();
   command->add_flag("!--no-seed", options->seed, "do not write the five delivery files on start");
-  command->callback([&context, options] {
-    const int code = serve(context.config, *options);
-    if (code != 0) throw Error("the delivery service stopped with an error", code);
-  });
+  command->callback([&context, options] { serve(context.config, *options); });
 }
 
 }  // namespace datalab

@@ -60,9 +60,10 @@ bool is_iso8601_datetime(const std::string& text);
 // case-insensitive, RFC 7235); the token compares in constant time.
 bool bearer_token_matches(const std::string& header, const std::string& token);
 
-// Starts the service and blocks until SIGINT/SIGTERM; returns the exit code. A port outside
-// 1-65535 is a ConfigError (exit 2), a port in use a ServiceError (exit 3, "already in use").
-int serve(const Config& config, const ServeOptions& options);
+// Starts the service and blocks until SIGINT/SIGTERM. A port outside 1-65535 is a
+// ConfigError (exit 2), a port in use a ServiceError (exit 3, "already in use"), the server
+// stopping by itself an Error (exit 1).
+void serve(const Config& config, const ServeOptions& options);
 
 // Registers `datalab serve`.
 void add_serve_command(CLI::App& app, AppContext& context);

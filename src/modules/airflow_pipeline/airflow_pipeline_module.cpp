@@ -12,7 +12,7 @@ void AirflowPipelineModule::add_run_flags(CLI::App& command) {
       ->capture_default_str();
 }
 
-int AirflowPipelineModule::run(AppContext& context) {
+void AirflowPipelineModule::run(AppContext& context) {
   Report report(context.format);
   auto pipeline = DeliveryPipeline::from(context.config);
   report.note(fmt::format("airflow_pipeline: PostgreSQL {} <- object store {}, bucket {}",
@@ -44,7 +44,7 @@ int AirflowPipelineModule::run(AppContext& context) {
   if (!check.found) {
     report.note("no processed file to validate");
     report.finish();
-    return 0;
+    return;
   }
   report.summary("data-quality check of the last upload",
                  {{"file", check.processed_key},
@@ -53,7 +53,11 @@ int AirflowPipelineModule::run(AppContext& context) {
                   {"rows loaded", std::to_string(check.actual_rows)},
                   {"check id", std::to_string(check.check_id)}});
   report.finish();
-  return check.valid ? 0 : 4;
+  // The loaded rows do not match the file's: the rows missing (or extra) are the rejected ones.
+  if (!check.valid) {
+    const int64_t missing = check.expected_rows - check.actual_rows;
+    throw RejectedRows(fmt::format("module {} failed", name()), missing < 0 ? -missing : missing);
+  }
 }
 
 std::unique_ptr<Module> make_module() { return std::make_unique<AirflowPipelineModule>(); }

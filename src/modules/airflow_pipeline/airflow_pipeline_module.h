@@ -15,7 +15,7 @@ class AirflowPipelineModule : public Module {
     return "delivery files on S3 -> PostgreSQL with data-quality checks (week 9; `datalab serve` for Airflow)";
   }
   void add_run_flags(CLI::App& command) override;
-  int run(AppContext& context) override;
+  void run(AppContext& context) override;
 
  private:
   int max_files_ = 0;  // 0: all files at the bucket root

@@ -183,9 +183,10 @@ std::string file_fingerprint(parquet::arrow::FileReader& parquet, int64_t file_s
 namespace {
 
 // A file that cannot be loaded because of what it holds: the sender's problem (rejected/).
+// It never leaves upload(), which moves the file aside and reports it rejected.
 class RejectedFile : public Error {
  public:
-  explicit RejectedFile(const std::string& reason) : Error(reason, 4) {}
+  explicit RejectedFile(const std::string& reason) : Error(reason) {}
 };
 
 // The Arrow types accepted for each delivery column (each one is staged with pg_type_of and

@@ -133,7 +133,7 @@ void ClickHouseModule::add_run_flags(CLI::App& command) {
   command.add_flag("!--load-only", options_.analytics, "create and fill web_logs, skip the analytics");
 }
 
-int ClickHouseModule::run(AppContext& context) {
+void ClickHouseModule::run(AppContext& context) {
   // Validate every flag before touching the server.
   LoadOptions load;
   load.rows = parse_row_count(options_.rows, "--rows");
@@ -181,7 +181,7 @@ int ClickHouseModule::run(AppContext& context) {
   report.table("generated and inserted over HTTP", load_table);
   if (!options_.analytics) {
     report.finish();
-    return 0;
+    return;
   }
 
   // Background merges of the fresh parts would skew the "before" timings.
@@ -213,7 +213,6 @@ int ClickHouseModule::run(AppContext& context) {
   if (!differing.empty()) {
     throw Error(fmt::format("results differ before and after optimization: {}", fmt::join(differing, ", ")));
   }
-  return 0;
 }
 
 std::unique_ptr<Module> make_module() { return std::make_unique<ClickHouseModule>(); }

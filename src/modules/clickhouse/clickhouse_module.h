@@ -31,7 +31,7 @@ class ClickHouseModule : public Module {
   }
   void add_run_flags(CLI::App& command) override;
   void add_commands(CLI::App& root, AppContext& context) override;
-  int run(AppContext& context) override;
+  void run(AppContext& context) override;
 
  private:
   ClickHouseRunOptions options_;

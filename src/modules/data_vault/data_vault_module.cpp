@@ -30,7 +30,7 @@ void DataVaultModule::add_run_flags(CLI::App& command) {
   command.add_option("--show", options_.shown_orders, "orders to show from the current-state query")->capture_default_str();
 }
 
-int DataVaultModule::run(AppContext& context) {
+void DataVaultModule::run(AppContext& context) {
   inputs::StarInput input;
   if (options_.source == "fixtures") {
     input = inputs::fixture_input();
@@ -84,7 +84,9 @@ int DataVaultModule::run(AppContext& context) {
   report.table("data_vault tables", db.exec(sql::table_counts).to_table());
   report.finish();
   if (reload_added != 0) throw Error(fmt::format("reloading the same input added {} rows", reload_added));
-  return input.rejected.empty() ? 0 : 4;
+  if (!input.rejected.empty()) {
+    throw RejectedRows(fmt::format("module {} failed", name()), static_cast<int64_t>(input.rejected.size()));
+  }
 }
 
 std::unique_ptr<Module> make_module() { return std::make_unique<DataVaultModule>(); }

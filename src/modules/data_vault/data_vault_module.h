@@ -23,7 +23,7 @@ class DataVaultModule : public Module {
     return "Data Vault 2.0: hubs, links, versioned satellites, current state rebuilt from the vault (week 4)";
   }
   void add_run_flags(CLI::App& command) override;
-  int run(AppContext& context) override;
+  void run(AppContext& context) override;
 
  private:
   VaultRunOptions options_;

@@ -68,7 +68,7 @@ void KafkaPipelineModule::add_run_flags(CLI::App& command) {
       ->capture_default_str();
 }
 
-int KafkaPipelineModule::run(AppContext& context) {
+void KafkaPipelineModule::run(AppContext& context) {
   Report report(context.format);
   const auto postgres = PostgresSettings::from(context.config);
   const auto kafka = KafkaSettings::from(context.config);
@@ -142,7 +142,6 @@ int KafkaPipelineModule::run(AppContext& context) {
                                    sent.sent, received.loaded, received.already_loaded, received.dead_lettered,
                                    received.already_dead_lettered));
   }
-  return 0;
 }
 
 void KafkaPipelineModule::add_commands(CLI::App& root, AppContext& context) {

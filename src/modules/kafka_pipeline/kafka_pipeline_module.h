@@ -26,7 +26,7 @@ class KafkaPipelineModule : public Module {
   }
   void add_run_flags(CLI::App& command) override;
   void add_commands(CLI::App& root, AppContext& context) override;
-  int run(AppContext& context) override;
+  void run(AppContext& context) override;
 
  private:
   FlightSource source_;

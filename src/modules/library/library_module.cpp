@@ -176,8 +176,6 @@ int32_t parse_as_of(const std::string& text) {
   return *date;
 }
 
-int exit_code_for(const BatchOutcome& outcome) { return outcome.rejected.empty() ? 0 : 4; }
-
 // An id flag, strictly: digits only, 1 to 2^63-1 (CLI11 would clamp a larger number).
 int64_t parse_id(const std::string& flag, const std::string& text) {
   int64_t value = 0;
@@ -218,7 +216,7 @@ void LibraryModule::add_run_flags(CLI::App& command) {
   command.add_flag("!--no-demo", options_.demo, "skip the validated-write and query demonstrations");
 }
 
-int LibraryModule::run(AppContext& context) {
+void LibraryModule::run(AppContext& context) {
   Report report(context.format);
   const LibraryGenerator generator(options_.sizes, options_.seed, parse_as_of(options_.as_of));
   PgConnection db(PostgresSettings::from(context.config));
@@ -241,7 +239,6 @@ int LibraryModule::run(AppContext& context) {
   }
   report_counts(db, report);
   report.finish();
-  return 0;
 }
 
 void LibraryModule::add_commands(CLI::App& root, AppContext& context) {
@@ -280,7 +277,9 @@ void LibraryModule::add_commands(CLI::App& root, AppContext& context) {
     });
     report_batch(report, outcome);
     report.finish();
-    if (const int code = exit_code_for(outcome)) throw Error("some rows were rejected (see above)", code);
+    if (!outcome.rejected.empty()) {
+      throw RejectedRows("some rows were rejected (see above)", static_cast<int64_t>(outcome.rejected.size()));
+    }
   });
 
   auto* update = lib->add_subcommand("update-reader", "change a reader's first and last name");
@@ -294,7 +293,7 @@ void LibraryModule::add_commands(CLI::App& root, AppContext& context) {
     Report report(context.format);
     report.summary("update-reader", {{"changed", outcome.changed ? "true" : "false"}, {"message", outcome.message}});
     report.finish();
-    if (!outcome.changed) throw Error(outcome.message, 4);
+    if (!outcome.changed) throw RejectedRows(outcome.message, 1);
   });
 
   auto* remove = lib->add_subcommand("delete-book", "soft-delete a book (sets deleted_at)");
@@ -306,7 +305,7 @@ void LibraryModule::add_commands(CLI::App& root, AppContext& context) {
     Report report(context.format);
     report.summary("delete-book", {{"changed", outcome.changed ? "true" : "false"}, {"message", outcome.message}});
     report.finish();
-    if (!outcome.changed) throw Error(outcome.message, 4);
+    if (!outcome.changed) throw RejectedRows(outcome.message, 1);
   });
 
   auto* query = lib->add_subcommand("query", "run one of the showcase queries");

@@ -25,7 +25,7 @@ class LibraryModule : public Module {
   }
   void add_run_flags(CLI::App& command) override;
   void add_commands(CLI::App& root, AppContext& context) override;
-  int run(AppContext& context) override;
+  void run(AppContext& context) override;
 
  private:
   LibraryRunOptions options_;

@@ -92,7 +92,7 @@ void PartitionModule::add_run_flags(CLI::App& command) {
   command.add_flag("!--no-explain", explain_, "load only: skip the partition listing and the EXPLAIN demonstrations");
 }
 
-int PartitionModule::run(AppContext& context) {
+void PartitionModule::run(AppContext& context) {
   Report report(context.format);
   const OrderSpreadGenerator generator(spreads_from(spreads_), seed_);
   PgConnection db(PostgresSettings::from(context.config));
@@ -124,7 +124,6 @@ int PartitionModule::run(AppContext& context) {
     report_plans(report, plans, partition_count(db));
   }
   report.finish();
-  return 0;
 }
 
 void PartitionModule::add_commands(CLI::App& root, AppContext& context) {

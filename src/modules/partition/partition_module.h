@@ -34,7 +34,7 @@ class PartitionModule : public Module {
   }
   void add_run_flags(CLI::App& command) override;
   void add_commands(CLI::App& root, AppContext& context) override;
-  int run(AppContext& context) override;
+  void run(AppContext& context) override;
 
  private:
   std::vector<std::string> spreads_;

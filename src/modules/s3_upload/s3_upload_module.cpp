@@ -165,7 +165,7 @@ void S3UploadModule::add_run_flags(CLI::App& command) {
       ->capture_default_str();
 }
 
-int S3UploadModule::run(AppContext& context) {
+void S3UploadModule::run(AppContext& context) {
   const auto mode = parse_mode(options_.mode);
   if (options_.products < 1 || options_.orders < 0) throw ConfigError("--products must be >= 1 and --orders >= 0");
   const auto& config = context.config;
@@ -279,7 +279,6 @@ int S3UploadModule::run(AppContext& context) {
   write_results_file(options_.results, results);
   if (!options_.results.empty()) report.note(fmt::format("results file: {}", options_.results));
   report.finish();
-  return 0;
 }
 
 std::unique_ptr<Module> make_module() { return std::make_unique<S3UploadModule>(); }

@@ -27,7 +27,7 @@ class S3UploadModule : public Module {
     return "PostgreSQL products -> products.parquet and Iceberg main.products on S3 (week 6)";
   }
   void add_run_flags(CLI::App& command) override;
-  int run(AppContext& context) override;
+  void run(AppContext& context) override;
 
  private:
   S3UploadOptions options_;

@@ -46,7 +46,7 @@ void SparkUploadModule::add_run_flags(CLI::App& command) {
       ->capture_default_str();
 }
 
-int SparkUploadModule::run(AppContext& context) {
+void SparkUploadModule::run(AppContext& context) {
   if (options_.show < 0 || options_.spark_partitions < 0) throw ConfigError("--show and --spark-partitions must be >= 0");
   const auto& config = context.config;
   const auto total_start = Clock::now();
@@ -123,9 +123,9 @@ int SparkUploadModule::run(AppContext& context) {
   write_results_file(options_.results, results);
   report.finish();
   if (load.rejected > 0) {
-    throw Error(fmt::format("{} rows rejected (reasons above; kept in spark_upload.products_rejected)", load.rejected), 4);
+    throw RejectedRows(fmt::format("{} rows rejected (reasons above; kept in spark_upload.products_rejected)", load.rejected),
+                       load.rejected);
   }
-  return 0;
 }
 
 std::unique_ptr<Module> make_module() { return std::make_unique<SparkUploadModule>(); }

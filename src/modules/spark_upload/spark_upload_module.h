@@ -28,7 +28,7 @@ class SparkUploadModule : public Module {
     return "products CSV -> products.parquet on S3 -> PostgreSQL products, natively or on Spark (week 7)";
   }
   void add_run_flags(CLI::App& command) override;
-  int run(AppContext& context) override;
+  void run(AppContext& context) override;
 
  private:
   SparkUploadOptions options_;

@@ -70,7 +70,7 @@ void StarModule::add_run_flags(CLI::App& command) {
   command.add_option("--batch-rows", options_.batch_rows, "rows per generated batch")->capture_default_str();
 }
 
-int StarModule::run(AppContext& context) {
+void StarModule::run(AppContext& context) {
   std::string source = options_.source;
   const bool sizes_given = std::any_of(size_flags_.begin(), size_flags_.end(), [](auto* f) { return f && f->count() > 0; });
   if (sizes_given && (!source_flag_ || source_flag_->count() == 0)) source = "generated";
@@ -125,7 +125,8 @@ int StarModule::run(AppContext& context) {
                db.exec(sql::sales_with_dimensions, {limit}).to_table());
   report.table("star tables", db.exec(sql::table_counts).to_table());
   report.finish();
-  return input.rejected.empty() && result.sales_unmatched == 0 ? 0 : 4;
+  const auto rejected = static_cast<int64_t>(input.rejected.size()) + static_cast<int64_t>(result.sales_unmatched);
+  if (rejected > 0) throw RejectedRows(fmt::format("module {} failed", name()), rejected);
 }
 
 

@@ -24,7 +24,7 @@ class StarModule : public Module {
     return "star schema: SCD2 customer/product dimensions, sales fact via staging (week 4)";
   }
   void add_run_flags(CLI::App& command) override;
-  int run(AppContext& context) override;
+  void run(AppContext& context) override;
 
  private:
   StarRunOptions options_;
