@@ -215,20 +215,15 @@ std::optional<std::string> column_type_problem(const std::string& name, const ar
 // exception, or 23, integrity constraint violation: a null, a negative quantity, a value out
 // of range) is the file's fault; any other failure is the service's.
 long long exec_load_statement(PgConnection& db, const std::string& sql, const std::vector<std::string>& params) {
-  std::vector<const char*> values;
-  for (const auto& p : params) values.push_back(p.c_str());
-  PgResult result(PQexecParams(db.raw(), sql.c_str(), static_cast<int>(values.size()), nullptr, values.data(), nullptr,
-                               nullptr, 0));
-  const auto status = PQresultStatus(result.get());
-  if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) return result.affected();
-  const char* state = result.get() ? PQresultErrorField(result.get(), PG_DIAG_SQLSTATE) : nullptr;
-  const char* primary = result.get() ? PQresultErrorField(result.get(), PG_DIAG_MESSAGE_PRIMARY) : nullptr;
-  std::string message = primary ? primary : PQerrorMessage(db.raw());
-  while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) message.pop_back();
-  if (state && (std::string_view(state).starts_with("22") || std::string_view(state).starts_with("23"))) {
-    throw RejectedFile(fmt::format("its rows do not fit table bakery_deliveries: {}", message));
+  try {
+    return db.exec(sql, PgParams(params.begin(), params.end())).affected();
+  } catch (const PostgresError& e) {
+    if (e.is_data_error()) {
+      throw RejectedFile(fmt::format("its rows do not fit table bakery_deliveries: {}", e.server_message()));
+    }
+    throw PostgresError(fmt::format("PostgreSQL error while loading a delivery file: {}", e.server_message()),
+                        e.sqlstate(), e.server_message());
   }
-  throw ServiceError(fmt::format("PostgreSQL error while loading a delivery file: {}", message));
 }
 
 }  // namespace

@@ -117,8 +117,8 @@ int64_t UploadSink::write(const std::vector<UploadRow>& rows) {
         const long long inserted = copy.finish();
         db_.exec("RELEASE SAVEPOINT direct_copy");
         return inserted;
-      } catch (const ServiceError&) {
-        if (copy.sqlstate() != kUniqueViolation) throw;
+      } catch (const PostgresError& e) {
+        if (e.sqlstate() != kUniqueViolation) throw;
       }
       db_.exec("ROLLBACK TO SAVEPOINT direct_copy");
       merge_batches_left_ = kMergeBatchesAfterConflict;

@@ -88,9 +88,15 @@ PgResult PgConnection::check(PGresult* raw, std::string_view sql) {
       status == PGRES_COPY_OUT || status == PGRES_EMPTY_QUERY) {
     return result;
   }
-  std::string message = raw ? trim_message(PQresultErrorMessage(raw))
-                            : trim_message(PQerrorMessage(conn_.get()));
-  throw ServiceError(fmt::format("PostgreSQL error in `{}`: {}", first_line(sql), message));
+  throw_postgres_error(conn_.get(), raw, fmt::format("PostgreSQL error in `{}`", first_line(sql)));
+}
+
+void throw_postgres_error(PGconn* conn, const PGresult* result, const std::string& context) {
+  const std::string message = result ? trim_message(PQresultErrorMessage(result)) : trim_message(PQerrorMessage(conn));
+  const char* state = result ? PQresultErrorField(result, PG_DIAG_SQLSTATE) : nullptr;
+  const char* primary = result ? PQresultErrorField(result, PG_DIAG_MESSAGE_PRIMARY) : nullptr;
+  throw PostgresError(fmt::format("{}: {}", context, message), state ? state : "",
+                      primary ? trim_message(primary) : trim_message(PQerrorMessage(conn)));
 }
 
 PgResult PgConnection::exec(std::string_view sql) {
@@ -110,8 +116,9 @@ void PgConnection::run_script(std::string_view script, std::string_view script_n
   for (const auto& statement : split_sql_script(script)) {
     try {
       exec(statement.text);
-    } catch (const ServiceError& e) {
-      throw ServiceError(fmt::format("{} (line {}): {}", script_name, statement.line, e.what()));
+    } catch (const PostgresError& e) {
+      throw PostgresError(fmt::format("{} (line {}): {}", script_name, statement.line, e.what()), e.sqlstate(),
+                          e.server_message());
     }
   }
 }

@@ -10,10 +10,34 @@
 #include <string_view>
 #include <vector>
 
+#include "core/error.h"
 #include "core/result_table.h"
 #include "storage/postgres/postgres_settings.h"
 
 namespace datalab {
+
+// The server refused a statement or a COPY (or the connection broke during one): a
+// ServiceError (exit 3) that keeps the SQLSTATE, so callers classify errors without reading
+// messages. sqlstate() is empty when libpq had no result to take it from (connection lost).
+class PostgresError : public ServiceError {
+ public:
+  PostgresError(const std::string& message, std::string sqlstate, std::string server_message)
+      : ServiceError(message), sqlstate_(std::move(sqlstate)), server_message_(std::move(server_message)) {}
+  // Five characters, e.g. "23505" (unique violation); "" when unknown.
+  const std::string& sqlstate() const { return sqlstate_; }
+  // The server's primary message alone (no "ERROR:", detail or statement), or libpq's.
+  const std::string& server_message() const { return server_message_; }
+  // Class 22 (data exception) or 23 (integrity constraint violation): the data is at fault,
+  // not the service.
+  bool is_data_error() const { return sqlstate_.starts_with("22") || sqlstate_.starts_with("23"); }
+
+ private:
+  std::string sqlstate_, server_message_;
+};
+
+// A PostgresError from a failed result (null: a connection-level failure, from conn's
+// message); `context` leads the message, e.g. "PostgreSQL error in `SELECT ...`".
+[[noreturn]] void throw_postgres_error(PGconn* conn, const PGresult* result, const std::string& context);
 
 // Owns a PGresult.
 class PgResult {

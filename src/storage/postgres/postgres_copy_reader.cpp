@@ -175,7 +175,7 @@ bool PostgresCopyReader::read_row() {
     finish_copy();
     return false;
   }
-  if (len < 0) throw ServiceError(fmt::format("COPY from PostgreSQL failed: {}", PQerrorMessage(db_.raw())));
+  if (len < 0) throw_postgres_error(db_.raw(), nullptr, "COPY from PostgreSQL failed");
   std::unique_ptr<char, decltype(&PQfreemem)> owned(buffer, &PQfreemem);
   const char* p = buffer;
   const char* end = buffer + len;
@@ -212,12 +212,11 @@ bool PostgresCopyReader::read_row() {
 
 void PostgresCopyReader::finish_copy() {
   done_ = true;
-  PGresult* result = PQgetResult(db_.raw());
-  const bool ok = PQresultStatus(result) == PGRES_COMMAND_OK;
-  const std::string message = ok ? "" : PQresultErrorMessage(result);
-  PQclear(result);
+  const PgResult result(PQgetResult(db_.raw()));
+  const bool ok = PQresultStatus(result.get()) == PGRES_COMMAND_OK;
   while (PGresult* r = PQgetResult(db_.raw())) PQclear(r);
-  if (!ok) throw ServiceError("COPY from PostgreSQL failed: " + message);
+  // A query failing part way (a division by zero in row n) arrives here, SQLSTATE and all.
+  if (!ok) throw_postgres_error(db_.raw(), result.get(), "COPY from PostgreSQL failed");
 }
 
 std::shared_ptr<arrow::RecordBatch> PostgresCopyReader::next() {

@@ -32,7 +32,7 @@ PostgresCopyStream::~PostgresCopyStream() {
 void PostgresCopyStream::send() {
   if (buffer_.empty()) return;
   if (PQputCopyData(connection_.raw(), buffer_.data(), static_cast<int>(buffer_.size())) != 1) {
-    throw ServiceError(fmt::format("`{}` failed: {}", statement_head(statement_), PQerrorMessage(connection_.raw())));
+    throw_postgres_error(connection_.raw(), nullptr, fmt::format("`{}` failed", statement_head(statement_)));
   }
   buffer_.clear();
 }
@@ -46,22 +46,13 @@ long long PostgresCopyStream::finish() {
   send();
   open_ = false;
   if (PQputCopyEnd(connection_.raw(), nullptr) != 1) {
-    throw ServiceError(fmt::format("`{}` failed: {}", statement_head(statement_), PQerrorMessage(connection_.raw())));
+    throw_postgres_error(connection_.raw(), nullptr, fmt::format("`{}` failed", statement_head(statement_)));
   }
-  PgResult result(PQgetResult(connection_.raw()));
-  std::string error;
-  if (PQresultStatus(result.get()) != PGRES_COMMAND_OK) {
-    error = PQresultErrorMessage(result.get());
-    const char* state = PQresultErrorField(result.get(), PG_DIAG_SQLSTATE);
-    sqlstate_ = state ? state : "";
-  }
-  const long long rows = error.empty() ? result.affected() : 0;
+  const PgResult result(PQgetResult(connection_.raw()));
+  const bool ok = PQresultStatus(result.get()) == PGRES_COMMAND_OK;
   while (PGresult* extra = PQgetResult(connection_.raw())) PQclear(extra);
-  if (!error.empty()) {
-    while (!error.empty() && (error.back() == '\n' || error.back() == ' ')) error.pop_back();
-    throw ServiceError(fmt::format("`{}` failed: {}", statement_head(statement_), error));
-  }
-  return rows;
+  if (!ok) throw_postgres_error(connection_.raw(), result.get(), fmt::format("`{}` failed", statement_head(statement_)));
+  return result.affected();
 }
 
 void append_copy_text(std::string& out, std::string_view value) {

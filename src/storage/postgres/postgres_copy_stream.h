@@ -1,7 +1,7 @@
 #pragma once
 // COPY ... FROM STDIN of bytes the caller has already formatted: CSV files as they are, or
-// rows encoded by the caller (text, or binary tuples from CopyBinaryTuple), with the
-// SQLSTATE kept when the server refuses them.
+// rows encoded by the caller (text, or binary tuples from CopyBinaryTuple); a refusal is a
+// PostgresError carrying the SQLSTATE.
 #include <string>
 #include <string_view>
 
@@ -18,15 +18,14 @@ class PostgresCopyStream {
   PostgresCopyStream& operator=(const PostgresCopyStream&) = delete;
 
   void write(std::string_view data);
-  // Ends the COPY; returns the rows the server stored. Throws ServiceError when the server
-  // refused the data; sqlstate() then tells why (e.g. "23505", a unique violation).
+  // Ends the COPY; returns the rows the server stored. Throws PostgresError when the server
+  // refused the data; its sqlstate() tells why (e.g. "23505", a unique violation).
   long long finish();
-  const std::string& sqlstate() const { return sqlstate_; }
 
  private:
   void send();
   PgConnection& connection_;
-  std::string statement_, buffer_, sqlstate_;
+  std::string statement_, buffer_;
   bool open_ = false;
 };
 

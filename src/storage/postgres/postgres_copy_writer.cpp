@@ -32,7 +32,7 @@ PostgresCopyWriter::~PostgresCopyWriter() {
 
 void PostgresCopyWriter::send(const std::string& data) {
   if (PQputCopyData(connection_.raw(), data.data(), static_cast<int>(data.size())) != 1) {
-    throw ServiceError(fmt::format("COPY into {} failed: {}", target_, PQerrorMessage(connection_.raw())));
+    throw_postgres_error(connection_.raw(), nullptr, fmt::format("COPY into {} failed", target_));
   }
 }
 
@@ -50,12 +50,11 @@ long long PostgresCopyWriter::finish() {
   buffer_.clear();
   open_ = false;
   if (PQputCopyEnd(connection_.raw(), nullptr) != 1) {
-    throw ServiceError(fmt::format("COPY into {} failed: {}", target_, PQerrorMessage(connection_.raw())));
+    throw_postgres_error(connection_.raw(), nullptr, fmt::format("COPY into {} failed", target_));
   }
   PgResult result(PQgetResult(connection_.raw()));
   if (PQresultStatus(result.get()) != PGRES_COMMAND_OK) {
-    throw ServiceError(fmt::format("COPY into {} failed: {}", target_,
-                                   PQresultErrorMessage(result.get())));
+    throw_postgres_error(connection_.raw(), result.get(), fmt::format("COPY into {} failed", target_));
   }
   const long long rows = result.affected();
   while (PGresult* extra = PQgetResult(connection_.raw())) PQclear(extra);
