@@ -238,3 +238,27 @@ def test_a_killed_upload_leaves_no_unfinished_multipart_upload_after_the_next_ru
     assert "aborted an unfinished upload of products.parquet" in out.stdout + out.stderr
     assert unfinished_uploads(env) == []
     assert pq.read_table(f"{env['S3_BUCKET']}/products.parquet", filesystem=arrow_fs(env)).num_rows == PRODUCTS
+
+
+def test_a_second_run_waits_for_the_first_instead_of_aborting_its_upload(datalab, fresh_s3, tmp_path):
+    env = fresh_s3
+    first = subprocess.Popen([datalab.binary, "run", "s3_upload", "--products", "3000000", "--orders", "0",
+                              "--no-iceberg"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                             env=dict(os.environ, **env))
+    try:
+        deadline = time.monotonic() + 120
+        while not s3_curl(env, "GET", f"/{env['S3_BUCKET']}", "prefix=&uploads=").count("<Upload>"):
+            assert first.poll() is None, "the first run ended before its upload began"
+            assert time.monotonic() < deadline, "the first run's upload never started"
+            time.sleep(0.05)
+        # The second run starts while the first uploads: it waits, and the first finishes whole.
+        out, _ = run_s3_upload(datalab, tmp_path, env, "--no-iceberg")
+        assert "another `datalab run s3_upload` is running on this database; waiting" in out.stdout + out.stderr
+        assert first.wait(timeout=300) == 0, first.communicate()[1]
+    finally:
+        if first.poll() is None:
+            first.kill()
+            first.wait()
+    assert unfinished_uploads(env) == []
+    # The second run came last: its rows are what products.parquet holds.
+    assert pq.read_table(f"{env['S3_BUCKET']}/products.parquet", filesystem=arrow_fs(env)).num_rows == PRODUCTS

@@ -16,6 +16,7 @@
 #include "formats/parquet_file.h"
 #include "modules/airflow_pipeline/airflow_pipeline_fixtures.h"
 #include "modules/airflow_pipeline/airflow_pipeline_sql.h"
+#include "storage/postgres/advisory_lock.h"
 #include "storage/postgres/postgres_connection.h"
 #include "storage/postgres/postgres_copy_writer.h"
 
@@ -34,7 +35,7 @@ std::string timestamped_key(const std::string& folder, const std::string& key, s
 namespace {
 
 // Advisory lock key of the upload critical section (any constant unique to this module).
-constexpr const char* kUploadLockKey = "7230951";
+constexpr const char* kUploadLockKey = "datalab delivery upload";
 
 const std::vector<std::string> kColumns = {"delivery_id", "item_type", "quantity", "price_per_unit",
                                            "manufacture_datetime"};
@@ -64,20 +65,6 @@ std::string pg_type_of(const arrow::DataType& type) {
   }
 }
 
-// Unlocks the session-level advisory lock when the upload ends, even on error.
-class UploadLock {
- public:
-  explicit UploadLock(PgConnection& db) : db_(db) { db_.exec("SELECT pg_advisory_lock($1)", {kUploadLockKey}); }
-  ~UploadLock() {
-    try {
-      db_.exec("SELECT pg_advisory_unlock($1)", {kUploadLockKey});
-    } catch (...) {  // the connection closes right after, which releases the lock too
-    }
-  }
-
- private:
-  PgConnection& db_;
-};
 
 }  // namespace
 
@@ -231,7 +218,7 @@ long long exec_load_statement(PgConnection& db, const std::string& sql, const st
 UploadResult DeliveryPipeline::upload() {
   const auto start = std::chrono::steady_clock::now();
   PgConnection db(postgres_);
-  UploadLock lock(db);
+  const AdvisoryLock lock(db, kUploadLockKey);
   UploadResult result;
   std::optional<ObjectInfo> file;
   for (const auto& object : store_->list("", /*recursive=*/false)) {

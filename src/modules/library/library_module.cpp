@@ -13,6 +13,7 @@
 #include "modules/library/library_loader.h"
 #include "modules/library/library_sql.h"
 #include "modules/library/library_store.h"
+#include "storage/postgres/advisory_lock.h"
 
 namespace datalab::library {
 
@@ -196,13 +197,6 @@ int64_t parse_id(const std::string& flag, const std::string& text) {
 // run waits for the first instead of writing into the schema the first is filling.
 constexpr const char* kRunLockKey = "datalab run library";
 
-void lock_module_run(PgConnection& db, Report& report) {
-  const PgResult got = db.exec("SELECT pg_try_advisory_lock(hashtextextended($1, 0))", {kRunLockKey});
-  if (got.value(0, 0) == "t") return;
-  report.note("library: another `datalab run library` is running on this database; waiting for it to finish");
-  db.exec("SELECT pg_advisory_lock(hashtextextended($1, 0))", {kRunLockKey});
-}
-
 }  // namespace
 
 void LibraryModule::add_run_flags(CLI::App& command) {
@@ -220,7 +214,9 @@ void LibraryModule::run(AppContext& context) {
   Report report(context.format);
   const LibraryGenerator generator(options_.sizes, options_.seed, parse_as_of(options_.as_of));
   PgConnection db(PostgresSettings::from(context.config));
-  lock_module_run(db, report);
+  const AdvisoryLock run_lock(db, kRunLockKey, [&] {
+    report.note("library: another `datalab run library` is running on this database; waiting for it to finish");
+  });
   report.note(fmt::format("library: loading into PostgreSQL {} (seed {})", db.settings().describe(), options_.seed));
 
   const auto stats = recreate_and_load(db, generator, LoadOptions{});

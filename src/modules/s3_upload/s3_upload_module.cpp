@@ -18,6 +18,7 @@
 #include "storage/iceberg/iceberg_table.h"
 #include "storage/iceberg/sql_catalog.h"
 #include "storage/objectstore/object_store.h"
+#include "storage/postgres/advisory_lock.h"
 #include "storage/postgres/postgres_copy_reader.h"
 
 namespace datalab::s3_upload {
@@ -178,6 +179,11 @@ void S3UploadModule::run(AppContext& context) {
   report.note(fmt::format("s3_upload: PostgreSQL {} -> object store {}, bucket {}", db.settings().describe(),
                           store.settings().describe(), store.bucket()));
 
+  // Runs on one database are serialised: they write the same objects and table, and each
+  // aborts the unfinished uploads it finds, which must be an earlier run's, never a live one's.
+  const AdvisoryLock run_lock(db, "datalab run s3_upload", [&] {
+    report.note("s3_upload: another `datalab run s3_upload` is running on this database; waiting for it to finish");
+  });
   // Fail fast on the object store (credentials, endpoint) before any work.
   const bool created_bucket = store.ensure_bucket();
   const std::string warehouse = fmt::format("iceberg_warehouse/{}/{}", ns, table_name);
