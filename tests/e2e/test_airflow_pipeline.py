@@ -134,7 +134,8 @@ def s3():
 @pytest.fixture(scope="module")
 def s3fs(s3):
     return pafs.S3FileSystem(endpoint_override=s3["S3_ENDPOINT"], access_key=s3["AWS_ACCESS_KEY_ID"],
-                             secret_key=s3["AWS_SECRET_ACCESS_KEY"], region="us-east-1", scheme="http")
+                             secret_key=s3["AWS_SECRET_ACCESS_KEY"], region="us-east-1", scheme="http",
+                             allow_bucket_deletion=True)  # each test removes its own bucket
 
 
 def _keys(s3fs, bucket, prefix=""):
@@ -175,10 +176,8 @@ def env(datalab, s3, s3fs):
     for service in services:
         service.stop()
     receiver.close()
-    try:
+    if s3fs.get_file_info(bucket).type != pafs.FileType.NotFound:
         s3fs.delete_dir(bucket)
-    except OSError:
-        pass
 
 
 # ---- HTTP API ---------------------------------------------------------------------------

@@ -81,7 +81,15 @@ def rejected_rows(psql, source):
 
 @pytest.fixture
 def runner(datalab, tmp_path):
-    return Runner(datalab, tmp_path)
+    runner = Runner(datalab, tmp_path)
+    yield runner
+    # The run's own bucket goes with it.
+    env = runner.env
+    fs = pafs.S3FileSystem(endpoint_override=env["S3_ENDPOINT"].partition("://")[2], scheme="http",
+                           access_key=env["AWS_ACCESS_KEY_ID"], secret_key=env["AWS_SECRET_ACCESS_KEY"],
+                           region="us-east-1", allow_bucket_deletion=True)
+    if fs.get_file_info(env["SPARK_BUCKET"]).type != pafs.FileType.NotFound:
+        fs.delete_dir(env["SPARK_BUCKET"])
 
 
 def test_engines_load_the_same_rows_and_reject_the_same_rows(runner, psql, tmp_path):
