@@ -26,6 +26,7 @@
 #include <spdlog/spdlog.h>
 
 #include "core/error.h"
+#include "core/utf8.h"
 #include "modules/airflow_pipeline/delivery_pipeline.h"
 #include "server/telegram_client.h"
 #include "storage/postgres/postgres_connection.h"
@@ -389,39 +390,7 @@ std::optional<std::string> read_body(const httplib::Request& request, httplib::R
 
 }  // namespace
 
-bool is_valid_utf8(const std::string& text) {
-  const auto* s = reinterpret_cast<const unsigned char*>(text.data());
-  const std::size_t n = text.size();
-  for (std::size_t i = 0; i < n;) {
-    const unsigned char c = s[i];
-    if (c < 0x80) {
-      ++i;
-      continue;
-    }
-    std::size_t length;
-    uint32_t code;
-    if (c >= 0xC2 && c <= 0xDF) {
-      length = 2, code = c & 0x1F;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-      length = 3, code = c & 0x0F;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-      length = 4, code = c & 0x07;
-    } else {
-      return false;
-    }
-    if (i + length > n) return false;
-    for (std::size_t k = 1; k < length; ++k) {
-      if ((s[i + k] & 0xC0) != 0x80) return false;
-      code = (code << 6) | (s[i + k] & 0x3F);
-    }
-    if ((length == 3 && code < 0x800) || (length == 4 && code < 0x10000) || code > 0x10FFFF ||
-        (code >= 0xD800 && code <= 0xDFFF)) {
-      return false;
-    }
-    i += length;
-  }
-  return true;
-}
+bool is_valid_utf8(const std::string& text) { return !first_invalid_utf8(text); }
 
 bool is_iso8601_datetime(const std::string& text) {
   // YYYY-MM-DD(T| )hh:mm[:ss[.f+]][Z|(+|-)hh[:]mm]
