@@ -25,6 +25,7 @@
 #include <httplib.h>
 #include <spdlog/spdlog.h>
 
+#include "core/dates.h"
 #include "core/error.h"
 #include "core/utf8.h"
 #include "modules/airflow_pipeline/delivery_pipeline.h"
@@ -413,12 +414,10 @@ bool is_iso8601_datetime(const std::string& text) {
     }
     return false;
   };
-  int year, month, day, hour, minute, second = 0;
-  if (!digits(4, year) || !literal('-') || !digits(2, month) || !literal('-') || !digits(2, day)) return false;
-  if (year < 1 || month < 1 || month > 12 || day < 1) return false;
-  static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  const bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-  if (day > kDays[month - 1] + (month == 2 && leap ? 1 : 0)) return false;
+  // The date part is core's strict calendar date (years 0001-9999, real days only).
+  if (text.size() < 10 || !parse_iso_date(std::string_view(text).substr(0, 10))) return false;
+  i = 10;
+  int hour, minute, second = 0;
   if (!literal('T') && !literal(' ')) return false;
   if (!digits(2, hour) || !literal(':') || !digits(2, minute) || hour > 23 || minute > 59) return false;
   if (literal(':')) {
