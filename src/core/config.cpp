@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <fstream>
+#include <optional>
 #include <sstream>
 
 #include <fmt/format.h>
@@ -16,24 +17,32 @@ namespace {
 // Every datalab setting and its default: the only place a default is written (SPEC.md,
 // "Configuration"). Code reads settings through Config::value(), which falls back to these
 // when a value is empty, so a call site cannot carry a default of its own.
+// The values a numeric setting may take, checked once after loading (Config::validate).
+struct NumericRange {
+  double min, max;
+  bool integer;
+};
+constexpr NumericRange kPort{1, 65535, true};
+
 struct Setting {
   const char* key;
   const char* default_value;
   // An empty value is a value of its own (no password; "not configured") instead of "use the default".
   bool empty_is_a_value = false;
+  std::optional<NumericRange> range = std::nullopt;
 };
 const std::vector<Setting> kDefaults = {
     {"POSTGRES_DB", "it_one"},
     {"POSTGRES_USER", "it_one"},
     {"POSTGRES_PASSWORD", "it_one", /*empty_is_a_value=*/true},
     {"DB_HOST", "127.0.0.1"},
-    {"DB_PORT", "10452"},
+    {"DB_PORT", "10452", false, kPort},
     {"CLICKHOUSE_DB", "it_one"},
     {"CLICKHOUSE_USER", "it_one"},
     {"CLICKHOUSE_PASSWORD", "it_one", /*empty_is_a_value=*/true},
     {"CLICKHOUSE_DB_HOST", "localhost"},
-    {"CLICKHOUSE_DB_PORT", "10453"},
-    {"CLICKHOUSE_NATIVE_PORT", "10454"},
+    {"CLICKHOUSE_DB_PORT", "10453", false, kPort},
+    {"CLICKHOUSE_NATIVE_PORT", "10454", false, kPort},
     {"S3_ENDPOINT", ""},
     {"AWS_ACCESS_KEY_ID", ""},
     {"AWS_SECRET_ACCESS_KEY", ""},
@@ -53,24 +62,10 @@ const std::vector<Setting> kDefaults = {
     // Week 9 delivery service (datalab serve): Telegram API base address (tests point it at a
     // local receiver), notification attempts, optional bearer token for every endpoint.
     {"TG_API_URL", "https://api.telegram.org"},
-    {"TG_ATTEMPTS", "4"},
-    {"TG_BACKOFF_SECONDS", "0.5"},
+    {"TG_ATTEMPTS", "4", false, NumericRange{1, 100, true}},
+    {"TG_BACKOFF_SECONDS", "0.5", false, NumericRange{0, 3600, false}},
     {"DATALAB_API_TOKEN", ""},
     {"DELIVERY_BUCKET", "delivery"},
-};
-
-// Numeric settings and their valid range, checked once after loading (Config::validate).
-struct NumericRule {
-  const char* key;
-  double min, max;
-  bool integer;
-};
-const NumericRule kNumericRules[] = {
-    {"DB_PORT", 1, 65535, true},
-    {"CLICKHOUSE_DB_PORT", 1, 65535, true},
-    {"CLICKHOUSE_NATIVE_PORT", 1, 65535, true},
-    {"TG_ATTEMPTS", 1, 100, true},
-    {"TG_BACKOFF_SECONDS", 0, 3600, false},
 };
 
 std::string trim(const std::string& s) {
@@ -207,20 +202,22 @@ long long Config::get_int(const std::string& key) const {
 }
 
 void Config::validate() const {
-  for (const auto& rule : kNumericRules) {
-    const auto value = get(rule.key);
+  for (const auto& setting : kDefaults) {
+    if (!setting.range) continue;
+    const auto& range = *setting.range;
+    const auto value = get(setting.key);
     if (!value || value->empty()) continue;  // empty: the built-in default applies
     bool ok = false;
     try {
       std::size_t used = 0;
-      const double number = rule.integer ? static_cast<double>(std::stoll(*value, &used)) : std::stod(*value, &used);
-      ok = used == value->size() && number >= rule.min && number <= rule.max;
+      const double number = range.integer ? static_cast<double>(std::stoll(*value, &used)) : std::stod(*value, &used);
+      ok = used == value->size() && number >= range.min && number <= range.max;
     } catch (const std::exception&) {
     }
     if (!ok) {
-      throw ConfigError(fmt::format("setting {} must be {} from {} to {}, got '{}' (from {})", rule.key,
-                                    rule.integer ? "an integer" : "a number", rule.min, rule.max, *value,
-                                    to_string(source_of(rule.key))));
+      throw ConfigError(fmt::format("setting {} must be {} from {} to {}, got '{}' (from {})", setting.key,
+                                    range.integer ? "an integer" : "a number", range.min, range.max, *value,
+                                    to_string(source_of(setting.key))));
     }
   }
 }
