@@ -15,7 +15,6 @@
 #include "storage/iceberg/avro_file.h"
 #include "storage/iceberg/iceberg_table.h"
 #include "storage/iceberg/sql_catalog.h"
-#include "storage/postgres/postgres_copy_reader.h"
 
 namespace datalab {
 namespace {
@@ -144,79 +143,6 @@ TEST_F(IcebergCatalogTest, AppendsSnapshotsAndOverwriteReplacesFiles) {
   EXPECT_THROW(table.check_schema(other), Error);
 }
 
-TEST(PostgresCopyReader, DecodesNumericTimestampsDatesAndNulls) {
-  PgConnection db(test_support::test_postgres_settings());
-  auto schema = arrow::schema({arrow::field("id", arrow::int64()), arrow::field("price", arrow::decimal128(13, 2)),
-                               arrow::field("at", arrow::timestamp(arrow::TimeUnit::MICRO)),
-                               arrow::field("day", arrow::date32()), arrow::field("name", arrow::utf8())});
-  PostgresCopyReader reader(
-      db,
-      "SELECT * FROM (VALUES (1::bigint, 12345678901.23::numeric(13,2), timestamp '2024-02-29 23:59:59.123456',"
-      " date '1999-12-31', 'a'::text), (2, -0.05, timestamp '1970-01-01', date '2000-01-01', NULL),"
-      " (3, 0, NULL, NULL, 'ü'), (4, 10000, timestamp '2000-01-01 00:00:00.000001', date '2100-01-01', ''),"
-      " (5, NULL, NULL, NULL, NULL)) AS t ORDER BY 1",
-      schema, 2);
-  int batches = 0;
-  std::vector<std::string> prices, times, days, names;
-  while (auto batch = reader.next()) {
-    ++batches;
-    for (int64_t i = 0; i < batch->num_rows(); ++i) {
-      prices.push_back(batch->column(1)->IsNull(i) ? "null" : batch->column(1)->GetScalar(i).ValueOrDie()->ToString());
-      times.push_back(batch->column(2)->IsNull(i) ? "null" : batch->column(2)->GetScalar(i).ValueOrDie()->ToString());
-      days.push_back(batch->column(3)->IsNull(i) ? "null" : batch->column(3)->GetScalar(i).ValueOrDie()->ToString());
-      names.push_back(batch->column(4)->IsNull(i) ? "null" : batch->column(4)->GetScalar(i).ValueOrDie()->ToString());
-    }
-  }
-  EXPECT_EQ(batches, 3);
-  EXPECT_EQ(reader.rows_read(), 5);
-  EXPECT_EQ(prices, (std::vector<std::string>{"12345678901.23", "-0.05", "0.00", "10000.00", "null"}));
-  EXPECT_EQ(times, (std::vector<std::string>{"2024-02-29 23:59:59.123456", "1970-01-01 00:00:00.000000", "null",
-                                             "2000-01-01 00:00:00.000001", "null"}));
-  EXPECT_EQ(days, (std::vector<std::string>{"1999-12-31", "2000-01-01", "null", "2100-01-01", "null"}));
-  EXPECT_EQ(names, (std::vector<std::string>{"a", "null", "ü", "", "null"}));
-  // The connection is usable again after the COPY.
-  EXPECT_EQ(db.exec("SELECT 1").integer(0, 0), 1);
-}
-
-std::vector<std::string> decode_prices(PgConnection& db, const std::string& values, int precision = 13) {
-  auto schema = arrow::schema({arrow::field("price", arrow::decimal128(precision, 2))});
-  PostgresCopyReader reader(db, "SELECT v::numeric FROM (VALUES " + values + ") AS t(v)", schema, 100);
-  std::vector<std::string> prices;
-  while (auto batch = reader.next()) {
-    for (int64_t i = 0; i < batch->num_rows(); ++i) prices.push_back(batch->column(0)->GetScalar(i).ValueOrDie()->ToString());
-  }
-  return prices;
-}
-
-TEST(PostgresCopyReader, NumericRoundsHalfUpWhateverTheLengthOfTheFraction) {
-  PgConnection db(test_support::test_postgres_settings());
-  EXPECT_EQ(decode_prices(db, "('0.005'), ('-2.675'), ('1.00499999999999999999999999999999999999999999999999'),"
-                              " ('0.00000000000000000000000000000000000000000000009'), ('99999999999.994')"),
-            (std::vector<std::string>{"0.01", "-2.68", "1.00", "0.00", "99999999999.99"}));
-}
-
-TEST(PostgresCopyReader, NumericThatADecimalCannotHoldIsAnErrorNotZero) {
-  PgConnection db(test_support::test_postgres_settings());
-  for (const char* special : {"Infinity", "-Infinity", "NaN"}) {
-    try {
-      decode_prices(db, fmt::format("('{}')", special));
-      ADD_FAILURE() << special << " was decoded";
-    } catch (const Error& e) {
-      EXPECT_NE(std::string(e.what()).find(std::string("numeric ") + special), std::string::npos) << e.what();
-      EXPECT_NE(std::string(e.what()).find("column price"), std::string::npos) << e.what();
-    }
-  }
-  // Too many digits for decimal(13,2), also when the fraction rounds up into the next digit.
-  for (const char* big : {"100000000000", "99999999999.995", "1e300"}) {
-    try {
-      decode_prices(db, fmt::format("('{}')", big));
-      ADD_FAILURE() << big << " was decoded";
-    } catch (const Error& e) {
-      EXPECT_NE(std::string(e.what()).find("does not fit decimal128(13, 2)"), std::string::npos) << e.what();
-    }
-  }
-  EXPECT_EQ(db.exec("SELECT 1").integer(0, 0), 1);  // the connection is usable after the failed COPY
-}
 
 }  // namespace
 }  // namespace datalab

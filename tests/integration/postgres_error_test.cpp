@@ -1,14 +1,12 @@
 // PostgreSQL errors keep their SQLSTATE on every path: a statement, a script, a COPY from
-// the caller's bytes (PostgresCopyStream), an Arrow COPY in (PostgresCopyWriter) and a COPY
-// out (PostgresCopyReader).
+// rows the caller encoded and of Arrow batches (CopyIn) and a COPY out (PostgresCopyReader).
 #include <arrow/api.h>
 #include <gtest/gtest.h>
 
 #include "core/error.h"
 #include "integration/test_database.h"
+#include "storage/postgres/copy_in.h"
 #include "storage/postgres/postgres_copy_reader.h"
-#include "storage/postgres/postgres_copy_stream.h"
-#include "storage/postgres/postgres_copy_writer.h"
 
 using namespace datalab;
 
@@ -65,16 +63,16 @@ TEST_F(PostgresErrorTest, AFailedScriptStatementKeepsItsSqlstate) {
   EXPECT_NE(std::string(e.what()).find("check.sql (line 2)"), std::string::npos);
 }
 
-TEST_F(PostgresErrorTest, AFailedCopyStreamCarriesItsSqlstate) {
+TEST_F(PostgresErrorTest, AFailedCopyOfEncodedRowsCarriesItsSqlstate) {
   const auto duplicate = expect_postgres_error([&] {
-    PostgresCopyStream copy(*db_, "COPY error_test.items FROM STDIN");
-    copy.write("2\t1\n1\t1\n");
+    CopyIn copy(*db_, "error_test", "items", {}, {CopyFormat::text});
+    copy.write_rows("2\t1\n1\t1\n");
     copy.finish();
   });
   EXPECT_EQ(duplicate.sqlstate(), "23505");
   const auto null_value = expect_postgres_error([&] {
-    PostgresCopyStream copy(*db_, "COPY error_test.items FROM STDIN");
-    copy.write("4\t\\N\n");
+    CopyIn copy(*db_, "error_test", "items", {}, {CopyFormat::text});
+    copy.write_rows("4\t\\N\n");
     copy.finish();
   });
   EXPECT_EQ(null_value.sqlstate(), "23502");  // not_null_violation
@@ -82,14 +80,14 @@ TEST_F(PostgresErrorTest, AFailedCopyStreamCarriesItsSqlstate) {
   EXPECT_EQ(db_->exec("SELECT count(*) FROM error_test.items").integer(0, 0), 1);
 }
 
-TEST_F(PostgresErrorTest, AFailedCopyWriterCarriesItsSqlstate) {
+TEST_F(PostgresErrorTest, AFailedCopyOfArrowBatchesCarriesItsSqlstate) {
   arrow::Int32Builder id, quantity;
   ASSERT_TRUE(id.AppendValues({7, 8}).ok());
   ASSERT_TRUE(quantity.AppendValues({1, -2}).ok());
   auto schema = arrow::schema({arrow::field("id", arrow::int32()), arrow::field("quantity", arrow::int32())});
   auto batch = arrow::RecordBatch::Make(schema, 2, {*id.Finish(), *quantity.Finish()});
   const auto e = expect_postgres_error([&] {
-    PostgresCopyWriter writer(*db_, "error_test", "items", schema);
+    CopyIn writer(*db_, "error_test", "items", schema);
     writer.write(*batch);
     writer.finish();
   });

@@ -18,7 +18,7 @@
 #include "modules/airflow_pipeline/airflow_pipeline_sql.h"
 #include "storage/postgres/advisory_lock.h"
 #include "storage/postgres/postgres_connection.h"
-#include "storage/postgres/postgres_copy_writer.h"
+#include "storage/postgres/staging_table.h"
 
 namespace datalab::airflow_pipeline {
 
@@ -43,28 +43,6 @@ const std::vector<std::string> kColumns = {"delivery_id", "item_type", "quantity
 bool is_delivery_file(const std::string& key) {
   return key.find('/') == std::string::npos && key.size() > 8 && key.ends_with(".parquet");
 }
-
-// The PostgreSQL type that a binary COPY of this Arrow type feeds (see CopyBinaryEncoder).
-std::string pg_type_of(const arrow::DataType& type) {
-  switch (type.id()) {
-    case arrow::Type::BOOL: return "boolean";
-    case arrow::Type::INT16: return "smallint";
-    case arrow::Type::INT32: return "integer";
-    case arrow::Type::INT64: return "bigint";
-    case arrow::Type::FLOAT: return "real";
-    case arrow::Type::DOUBLE: return "double precision";
-    case arrow::Type::STRING:
-    case arrow::Type::LARGE_STRING: return "text";
-    case arrow::Type::DATE32: return "date";
-    case arrow::Type::DECIMAL128: return "numeric";
-    case arrow::Type::TIMESTAMP: {
-      const auto& ts = static_cast<const arrow::TimestampType&>(type);
-      return ts.timezone().empty() ? "timestamp" : "timestamptz";
-    }
-    default: throw Error(fmt::format("delivery file column type {} is not supported", type.ToString()));
-  }
-}
-
 
 }  // namespace
 
@@ -176,7 +154,7 @@ class RejectedFile : public Error {
   explicit RejectedFile(const std::string& reason) : Error(reason) {}
 };
 
-// The Arrow types accepted for each delivery column (each one is staged with pg_type_of and
+// The Arrow types accepted for each delivery column (each one is staged as the type table says and
 // cast to the table's type), and how the requirement reads in a rejection.
 std::optional<std::string> column_type_problem(const std::string& name, const arrow::DataType& type) {
   using arrow::Type;
@@ -296,16 +274,9 @@ void DeliveryPipeline::load_file(PgConnection& db, const ObjectInfo& file, Uploa
   stage_fields.push_back(arrow::field("source_row", arrow::int64(), false));
   auto stage_schema = arrow::schema(stage_fields);
 
-  std::string create_stage = "CREATE TEMP TABLE delivery_stage (";
-  for (std::size_t i = 0; i < stage_fields.size(); ++i) {
-    create_stage += fmt::format("{}{} {}", i ? ", " : "", quote_identifier(stage_fields[i]->name()),
-                                pg_type_of(*stage_fields[i]->type()));
-  }
-  create_stage += ") ON COMMIT DROP";
-
   result.rows_inserted = db.transaction([&] {
-    db.exec(create_stage);
-    PostgresCopyWriter writer(db, "pg_temp", "delivery_stage", stage_schema);
+    StagingTable stage(db, "delivery_stage", *stage_schema);
+    CopyIn writer = stage.copy(stage_schema);
     int64_t row = 0;
     while (true) {
       auto batch = unwrap_arrow<RejectedFile>(reader->Next(), "its rows cannot be read");

@@ -5,6 +5,7 @@
 #include "core/dates.h"
 #include "core/sql_script.h"
 #include "modules/data_vault/data_vault_sql.h"
+#include "storage/postgres/staging_table.h"
 
 namespace datalab::data_vault {
 
@@ -35,25 +36,25 @@ std::string timestamp_text(int64_t micros) {
                      seconds / 60 % 60, seconds % 60);
 }
 
-// Stages rows as parallel text arrays: one round trip per table, values never spliced into SQL.
+// Stages rows by COPY into the temporary table create_staging.sql made.
 template <typename Row>
 void stage(PgConnection& db, const std::string& table, const std::vector<std::string>& columns,
-           const std::vector<std::string>& types, const std::vector<Row>& rows,
-           const std::function<std::vector<std::string>(const Row&)>& fields) {
+           const std::vector<Row>& rows, const std::function<std::vector<std::string>(const Row&)>& fields) {
   if (rows.empty()) return;
-  std::vector<std::vector<std::optional<std::string>>> arrays(columns.size());
+  CopyIn copy = StagingTable(db, table).copy(columns, CopyFormat::text);
+  std::string encoded;
+  std::vector<std::optional<std::string>> values(columns.size());
   for (const auto& row : rows) {
-    auto values = fields(row);
-    for (std::size_t c = 0; c < columns.size(); ++c) arrays[c].push_back(std::move(values[c]));
+    auto texts = fields(row);
+    for (std::size_t c = 0; c < columns.size(); ++c) values[c] = std::move(texts[c]);
+    append_copy_text_row(encoded, values);
+    if (encoded.size() >= (1 << 20)) {
+      copy.write_rows(encoded);
+      encoded.clear();
+    }
   }
-  PgParams params;
-  std::string casts, names;
-  for (std::size_t c = 0; c < columns.size(); ++c) {
-    params.push_back(to_pg_array(arrays[c]));
-    casts += fmt::format("{}${}::{}[]", c ? ", " : "", c + 1, types[c]);
-    names += (c ? ", " : "") + quote_identifier(columns[c]);
-  }
-  db.exec(fmt::format("INSERT INTO {} ({}) SELECT * FROM unnest({})", quote_identifier(table), names, casts), params);
+  copy.write_rows(encoded);
+  copy.finish();
 }
 
 }  // namespace
@@ -68,26 +69,26 @@ std::vector<TableChanges> load_vault(PgConnection& db, const VaultLoad& load, co
   db.transaction([&] {
     db.run_script(sql::create_staging, "create_staging.sql");
     stage<inputs::CustomerRecord>(db, "customer_stage", {"customer_id", "name", "email", "phone"},
-                                {"bigint", "text", "text", "text"}, load.customers, [](const auto& c) {
+                                load.customers, [](const auto& c) {
                                   return std::vector<std::string>{std::to_string(c.customer_id), c.name, c.email, c.phone};
                                 });
-    stage<inputs::ProductRecord>(db, "product_stage", {"product_id", "name", "category"}, {"bigint", "text", "text"},
+    stage<inputs::ProductRecord>(db, "product_stage", {"product_id", "name", "category"},
                                load.products, [](const auto& p) {
                                  return std::vector<std::string>{std::to_string(p.product_id), p.name, p.category};
                                });
-    stage<OrderRecord>(db, "order_stage", {"order_id", "customer_id", "order_date"}, {"bigint", "bigint", "date"},
+    stage<OrderRecord>(db, "order_stage", {"order_id", "customer_id", "order_date"},
                        load.orders, [](const auto& o) {
                          return std::vector<std::string>{std::to_string(o.order_id), std::to_string(o.customer_id),
                                                          format_iso_date(o.order_date)};
                        });
     stage<OrderLineRecord>(db, "order_line_stage", {"order_id", "product_id", "quantity", "unit_price"},
-                           {"bigint", "bigint", "integer", "numeric"}, load.lines, [](const auto& l) {
+                           load.lines, [](const auto& l) {
                              return std::vector<std::string>{std::to_string(l.order_id), std::to_string(l.product_id),
                                                              std::to_string(l.quantity),
                                                              inputs::format_cents(l.unit_price_cents)};
                            });
     stage<OrderStatusRecord>(db, "order_status_stage", {"order_id", "status", "status_time"},
-                             {"bigint", "text", "timestamp"}, load.statuses, [](const auto& s) {
+                             load.statuses, [](const auto& s) {
                                return std::vector<std::string>{std::to_string(s.order_id), s.status,
                                                                timestamp_text(s.status_time_us)};
                              });

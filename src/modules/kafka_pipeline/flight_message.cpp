@@ -305,7 +305,7 @@ Verdict validate_flight_message(std::string_view value) {
 }
 
 void append_upload_copy_row(std::string& out, const UploadRow& row) {
-  CopyBinaryTuple(out, 10)
+  CopyBinaryTuple(out, static_cast<int16_t>(kUploadColumns.size()))
       .int64(row.flight_id)
       .text(row.airline)
       .text(row.flight_number)

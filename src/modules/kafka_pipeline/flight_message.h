@@ -37,7 +37,6 @@ inline constexpr std::array<FlightColumn, 16> kFlightColumns{{
     {"booked_business", FlightField::Integer, 0},
     {"booked_first_class", FlightField::Integer, 0},
 }};
-inline constexpr std::size_t kUploadColumns = 10;
 
 // One row of PostgreSQL text output (NULL = nullopt), columns as kFlightColumns.
 using FlightTextRow = std::array<std::optional<std::string_view>, kFlightColumns.size()>;
@@ -63,6 +62,10 @@ struct Verdict {
 Verdict validate_flight_message(std::string_view value);
 
 // Appends the row as one binary COPY tuple of flights_upload (the server parses nothing).
+// The columns of flights_upload in the order append_upload_copy_row writes them.
+inline constexpr std::array<const char*, 10> kUploadColumns{
+    "flight_id", "airline", "flight_number", "origin", "destination", "departure_time", "arrival_time",
+    "duration_minutes", "aircraft_type", "status"};
 void append_upload_copy_row(std::string& out, const UploadRow& row);
 
 // The dead-letter value (README, "Dead-letter records"): the reason and the original

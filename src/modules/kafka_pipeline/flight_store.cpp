@@ -8,9 +8,8 @@
 
 #include "core/error.h"
 #include "modules/kafka_pipeline/kafka_pipeline_sql.h"
-#include "storage/postgres/postgres_copy_writer.h"
-#include "storage/postgres/copy_binary_encoder.h"
-#include "storage/postgres/postgres_copy_stream.h"
+#include "storage/postgres/copy_in.h"
+#include "storage/postgres/staging_table.h"
 
 namespace datalab::kafka_pipeline {
 
@@ -44,7 +43,7 @@ int64_t FlightStore::load_generated(const FlightGenerator& generator, int64_t fl
   return db_.transaction([&] {
     db_.exec("TRUNCATE kafka_pipeline.flights");
     // FREEZE is allowed: the table was truncated in this transaction.
-    PostgresCopyWriter writer(db_, "kafka_pipeline", "flights", FlightGenerator::schema(), /*freeze=*/true);
+    CopyIn writer(db_, "kafka_pipeline", "flights", FlightGenerator::schema(), /*freeze=*/true);
     for (int64_t first = 0; first < flights; first += kGenerateBatchRows) {
       writer.write(*generator.batch(first, std::min(kGenerateBatchRows, flights - first)));
     }
@@ -64,17 +63,16 @@ int64_t FlightStore::load_csv(const std::string& path) {
   for (std::string field; std::getline(fields, field, ',');) {
     field = trim(field);
     if (!known.count(field)) throw ConfigError(fmt::format("{}: unknown flights column '{}' in the header", path, field));
-    columns.push_back(quote_identifier(field));
+    columns.push_back(field);
   }
   if (columns.empty()) throw ConfigError(fmt::format("{}: no header line", path));
   return db_.transaction([&] {
     db_.exec("TRUNCATE kafka_pipeline.flights");
-    PostgresCopyStream copy(db_, fmt::format("COPY kafka_pipeline.flights ({}) FROM STDIN WITH (FORMAT csv, FREEZE)",
-                                           fmt::join(columns, ", ")));
+    CopyIn copy(db_, "kafka_pipeline", "flights", columns, {CopyFormat::csv, /*freeze=*/true});
     std::string chunk(1 << 20, '\0');
     while (file) {
       file.read(chunk.data(), static_cast<std::streamsize>(chunk.size()));
-      copy.write(std::string_view(chunk.data(), static_cast<std::size_t>(file.gcount())));
+      copy.write_rows(std::string_view(chunk.data(), static_cast<std::size_t>(file.gcount())));
     }
     return static_cast<int64_t>(copy.finish());
   });
@@ -103,16 +101,15 @@ UploadSink::UploadSink(PgConnection& db) : db_(db) {
 
 int64_t UploadSink::write(const std::vector<UploadRow>& rows) {
   if (rows.empty()) return 0;
+  static const std::vector<std::string> upload_columns(kUploadColumns.begin(), kUploadColumns.end());
   // Binary COPY: the server stores the values as sent instead of parsing zoned timestamps.
   buffer_.clear();
-  CopyBinaryEncoder::append_header(buffer_);
   for (const auto& row : rows) append_upload_copy_row(buffer_, row);
-  CopyBinaryEncoder::append_trailer(buffer_);
   return db_.transaction([&]() -> int64_t {
     if (merge_batches_left_ == 0) {
       db_.exec("SAVEPOINT direct_copy");
-      PostgresCopyStream copy(db_, "COPY kafka_pipeline.flights_upload FROM STDIN WITH (FORMAT binary)");
-      copy.write(buffer_);
+      CopyIn copy(db_, "kafka_pipeline", "flights_upload", upload_columns, {CopyFormat::binary});
+      copy.write_rows(buffer_);
       try {
         const long long inserted = copy.finish();
         db_.exec("RELEASE SAVEPOINT direct_copy");
@@ -125,10 +122,13 @@ int64_t UploadSink::write(const std::vector<UploadRow>& rows) {
     } else {
       --merge_batches_left_;
     }
-    PostgresCopyStream copy(db_, "COPY flights_upload_batch FROM STDIN WITH (FORMAT binary)");
-    copy.write(buffer_);
+    StagingTable stage(db_, "flights_upload_batch");
+    CopyIn copy = stage.copy(upload_columns, CopyFormat::binary);
+    copy.write_rows(buffer_);
     copy.finish();
-    return db_.exec(sql::merge_upload_batch).affected();
+    // A redelivered message (consumer killed after the database commit, before the offset
+    // commit) finds its flight_id already there and is skipped: no duplicates.
+    return stage.merge_into("kafka_pipeline", "flights_upload", upload_columns, {"flight_id"}, false);
   });
 }
 

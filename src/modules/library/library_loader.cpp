@@ -7,7 +7,7 @@
 #include "core/stopwatch.h"
 #include "core/progress.h"
 #include "modules/library/library_sql.h"
-#include "storage/postgres/postgres_copy_writer.h"
+#include "storage/postgres/copy_in.h"
 
 namespace datalab::library {
 
@@ -20,7 +20,7 @@ LoadStats copy_table(PgConnection& db, const std::string& table, std::shared_ptr
   const auto start = std::chrono::steady_clock::now();
   // FREEZE: the table was created in this transaction, so rows can be written frozen and
   // later reads skip the hint-bit rewrite of every page.
-  PostgresCopyWriter writer(db, "library", table, std::move(schema), /*freeze=*/true);
+  CopyIn writer(db, "library", table, std::move(schema), /*freeze=*/true);
   std::optional<ProgressBar> progress;
   if (options.show_progress && total > 0) progress.emplace(table, static_cast<uint64_t>(total));
   // The next batch is generated on another core while this one is encoded and sent:

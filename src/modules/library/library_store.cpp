@@ -7,6 +7,7 @@
 
 #include "core/dates.h"
 #include "core/error.h"
+#include "storage/postgres/staging_table.h"
 
 namespace datalab::library {
 
@@ -14,35 +15,51 @@ namespace {
 
 using Column = std::vector<std::optional<std::string>>;
 
-// Inserts one batch through unnest() of array parameters and maps every input row to its
-// new id, or to nothing when a unique key already held it (ON CONFLICT DO NOTHING). Each
-// input row draws its id from the table's identity sequence first, so the inserted rows
-// are matched back to the input by id equality (a hash join), not by comparing keys.
-// `columns` are "name type" pairs.
+// Stages one batch with each row's input position, then inserts it in one statement that
+// maps every input row to its new id, or to nothing when a unique key already held it (ON
+// CONFLICT DO NOTHING). Each staged row draws its id from the table's identity sequence
+// first, in input order, so the inserted rows are matched back to the input by id equality
+// (a hash join), not by comparing keys. `columns` are (name, type) pairs.
 std::vector<std::optional<int64_t>> insert_batch(PgConnection& db, const std::string& table,
                                                  const std::vector<std::pair<std::string, std::string>>& columns,
                                                  const std::vector<Column>& values) {
-  std::string unnest_args, names;
-  for (std::size_t c = 0; c < columns.size(); ++c) {
-    unnest_args += fmt::format("{}${}::{}[]", c ? ", " : "", c + 1, columns[c].second);
-    names += (c ? ", " : "") + columns[c].first;
+  if (!db.in_transaction()) return db.transaction([&] { return insert_batch(db, table, columns, values); });
+  auto stage_columns = columns;
+  stage_columns.insert(stage_columns.begin(), {"pos", "bigint"});
+  StagingTable stage(db, table + "_stage", stage_columns);
+  std::vector<std::string> stage_names;
+  for (const auto& column : stage_columns) stage_names.push_back(column.first);
+  CopyIn copy = stage.copy(stage_names, CopyFormat::text);
+  const std::size_t rows = values.empty() ? 0 : values[0].size();
+  std::vector<std::optional<std::string>> fields(stage_columns.size());
+  std::string encoded;
+  for (std::size_t r = 0; r < rows; ++r) {
+    fields[0] = std::to_string(r);
+    for (std::size_t c = 0; c < columns.size(); ++c) fields[c + 1] = values[c][r];
+    append_copy_text_row(encoded, fields);
+    if (encoded.size() >= (1 << 20)) {
+      copy.write_rows(encoded);
+      encoded.clear();
+    }
   }
+  copy.write_rows(encoded);
+  copy.finish();
+
+  std::string names;
+  for (const auto& column : columns) names += (names.empty() ? "" : ", ") + quote_identifier(column.first);
   const std::string qualified = "library." + table;
   // The sequence as a constant: pg_get_serial_sequence() per row would cost a catalog
   // lookup for every row (a third of the insert's time).
   const std::string sequence =
       std::string(db.exec("SELECT pg_get_serial_sequence($1, 'id')", {qualified}).value(0, 0));
-  const std::string sql = fmt::format(
-      "WITH input AS MATERIALIZED (SELECT nextval(${3}::regclass) AS id, u.* "
-      "  FROM unnest({1}) WITH ORDINALITY AS u({2}, pos)), "
-      "ins AS (INSERT INTO {0} (id, {2}) SELECT id, {2} FROM input ORDER BY pos "
-      "ON CONFLICT DO NOTHING RETURNING id) "
-      "SELECT ins.id FROM input i LEFT JOIN ins ON ins.id = i.id ORDER BY i.pos",
-      qualified, unnest_args, names, columns.size() + 1);
-  PgParams params;
-  for (const auto& column : values) params.push_back(to_pg_array(column));
-  params.push_back(sequence);
-  const PgResult result = db.exec(sql, params);
+  const PgResult result = db.exec(
+      fmt::format("WITH input AS MATERIALIZED (SELECT nextval($1::regclass) AS id, s.* "
+                  "  FROM (SELECT * FROM {1} ORDER BY pos) s), "
+                  "ins AS (INSERT INTO {0} (id, {2}) SELECT id, {2} FROM input ORDER BY pos "
+                  "ON CONFLICT DO NOTHING RETURNING id) "
+                  "SELECT ins.id FROM input i LEFT JOIN ins ON ins.id = i.id ORDER BY i.pos",
+                  qualified, stage.qualified(), names),
+      {sequence});
   std::vector<std::optional<int64_t>> ids;
   ids.reserve(result.rows());
   for (int r = 0; r < result.rows(); ++r) {

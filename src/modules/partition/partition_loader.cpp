@@ -11,7 +11,7 @@
 #include "core/progress.h"
 #include "modules/partition/partition_layout.h"
 #include "modules/partition/partition_sql.h"
-#include "storage/postgres/postgres_copy_writer.h"
+#include "storage/postgres/copy_in.h"
 
 namespace datalab::partition {
 
@@ -84,7 +84,7 @@ PartitionLoadStats recreate_and_load(PgConnection& db, const OrderSpreadGenerato
       if (slices.empty()) continue;
       // Straight into the year's partition: no routing per row, and FREEZE is allowed
       // because the partition was created in this transaction (it is not on the parent).
-      PostgresCopyWriter writer(db, kSchema, p.name, OrderSpreadGenerator::schema(), /*freeze=*/true);
+      CopyIn writer(db, kSchema, p.name, OrderSpreadGenerator::schema(), /*freeze=*/true);
       for (const auto& slice : slices) {
         for (int64_t begin = slice.begin; begin < slice.end; begin += options.batch_rows) {
           const int64_t count = std::min(options.batch_rows, slice.end - begin);

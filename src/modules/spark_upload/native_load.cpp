@@ -16,7 +16,7 @@
 #include "modules/spark_upload/product_rules.h"
 #include "modules/spark_upload/rejected_rows_writer.h"
 #include "modules/spark_upload/spark_upload_sql.h"
-#include "storage/postgres/postgres_copy_writer.h"
+#include "storage/postgres/copy_in.h"
 
 namespace datalab::spark_upload {
 
@@ -67,7 +67,7 @@ LoadResult load_natively(PgConnection& db, const ObjectStore& store, const Landi
 
   db.transaction([&] {
     db.exec(sql::clear_source, {source});
-    PostgresCopyWriter writer(db, "spark_upload", "products", products_schema);
+    CopyIn writer(db, "spark_upload", "products", products_schema);
     int64_t row_number = 0;
     while (true) {
       auto batch = unwrap_arrow<ServiceError>(reader->Next(), fmt::format("cannot read '{}'", landing.uri));

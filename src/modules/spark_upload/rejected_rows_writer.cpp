@@ -3,7 +3,7 @@
 #include <arrow/api.h>
 
 #include "core/arrow_status.h"
-#include "storage/postgres/postgres_copy_writer.h"
+#include "storage/postgres/copy_in.h"
 
 namespace datalab::spark_upload {
 
@@ -22,7 +22,7 @@ void write_rejected_rows(PgConnection& db, const std::string& source, const std:
                                arrow::field("csv_line", arrow::int64()), arrow::field("product", arrow::utf8()),
                                arrow::field("price", arrow::utf8()), arrow::field("reason", arrow::utf8()),
                                arrow::field("raw", arrow::utf8())});
-  PostgresCopyWriter writer(db, "spark_upload", "products_rejected", schema);
+  CopyIn writer(db, "spark_upload", "products_rejected", schema);
   constexpr std::size_t kBatch = 65536;
   for (std::size_t begin = 0; begin < rows.size(); begin += kBatch) {
     arrow::StringBuilder sources, products, prices, reasons, raws;

@@ -10,7 +10,7 @@
 #include "core/error.h"
 #include "core/progress.h"
 #include "modules/star/star_sql.h"
-#include "storage/postgres/postgres_copy_writer.h"
+#include "storage/postgres/staging_table.h"
 
 namespace datalab::star {
 
@@ -78,7 +78,8 @@ StagedInput in_memory(std::shared_ptr<arrow::RecordBatch> batch) {
 }
 
 int64_t copy_into_stage(PgConnection& db, const std::string& table, const StagedInput& input, bool show_progress) {
-  PostgresCopyWriter writer(db, "pg_temp", table, input.schema);
+  StagingTable stage(db, table);
+  CopyIn writer = stage.copy(input.schema);
   std::optional<ProgressBar> progress;
   if (show_progress && input.rows > 50'000) progress.emplace("staging " + table, static_cast<uint64_t>(input.rows));
   input.for_each_batch([&](const arrow::RecordBatch& batch) {
@@ -87,9 +88,7 @@ int64_t copy_into_stage(PgConnection& db, const std::string& table, const Staged
   });
   const long long rows = writer.finish();
   if (progress) progress->finish();
-  // Autovacuum never analyzes temporary tables: without statistics the merges below
-  // would be planned for an empty table.
-  db.exec("ANALYZE " + quote_identifier(table));
+  stage.analyze();
   return rows;
 }
 

@@ -1,10 +1,6 @@
 #pragma once
-// Encodes Arrow record batches in PostgreSQL's binary COPY format
-// (https://www.postgresql.org/docs/current/sql-copy.html, "Binary Format").
-// Supported Arrow types and the PostgreSQL types they feed:
-//   bool→boolean, int16→smallint, int32→integer, int64→bigint, float→real,
-//   double→double precision, utf8/large_utf8→text/varchar, date32→date,
-//   timestamp[any unit]→timestamp/timestamptz, decimal128→numeric.
+// Encodes Arrow record batches as the tuples of PostgreSQL's binary COPY format, each column
+// by its entry in the type table (pg_types.h). CopyIn adds the header and trailer.
 #include <memory>
 #include <string>
 #include <string_view>
@@ -12,15 +8,15 @@
 
 #include <arrow/api.h>
 
+#include "storage/postgres/pg_types.h"
+
 namespace datalab {
 
 class CopyBinaryEncoder {
  public:
-  // Throws datalab::Error naming the first field whose type is not supported.
+  // Throws datalab::Error naming the first field whose type PostgreSQL cannot hold.
   explicit CopyBinaryEncoder(std::shared_ptr<arrow::Schema> schema);
 
-  static void append_header(std::string& out);
-  static void append_trailer(std::string& out);
   // Appends one tuple per row of the batch; the batch must have the encoder's schema.
   void append_batch(const arrow::RecordBatch& batch, std::string& out) const;
 
@@ -28,10 +24,11 @@ class CopyBinaryEncoder {
 
  private:
   std::shared_ptr<arrow::Schema> schema_;
+  std::vector<PgEncode> encoders_;  // one per column
 };
 
-// One binary COPY tuple built field by field, for rows that are not Arrow batches (the
-// header and trailer come from CopyBinaryEncoder). Fields go in the table's column order.
+// One binary COPY tuple built field by field, for rows that are not Arrow batches. Fields go
+// in the table's column order.
 class CopyBinaryTuple {
  public:
   CopyBinaryTuple(std::string& out, int16_t fields);
@@ -44,9 +41,5 @@ class CopyBinaryTuple {
  private:
   std::string& out_;
 };
-
-// PostgreSQL's binary numeric for a decimal given as its unscaled integer digits and scale,
-// e.g. ("-12345", 2) for -123.45. Exposed for tests.
-std::string encode_pg_numeric(const std::string& unscaled, int scale);
 
 }  // namespace datalab

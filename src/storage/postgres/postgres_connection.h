@@ -97,6 +97,8 @@ class PgConnection {
     }
   }
 
+  // Inside BEGIN … COMMIT (or a failed transaction waiting for its ROLLBACK).
+  bool in_transaction() const { return PQtransactionStatus(conn_.get()) != PQTRANS_IDLE; }
   PGconn* raw() const { return conn_.get(); }
   const PostgresSettings& settings() const { return settings_; }
   int server_version() const { return PQserverVersion(conn_.get()); }

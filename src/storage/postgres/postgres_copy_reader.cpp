@@ -7,132 +7,30 @@
 
 #include "core/arrow_status.h"
 #include "core/error.h"
+#include "storage/postgres/binary_words.h"
+#include "storage/postgres/pg_types.h"
 
 namespace datalab {
 
 namespace {
-
-constexpr int64_t kPgEpochMicros = 946684800000000LL;  // 2000-01-01 in Unix microseconds
-constexpr int32_t kPgEpochDays = 10957;
-
-uint16_t be16(const char* p) {
-  return static_cast<uint16_t>((static_cast<uint8_t>(p[0]) << 8) | static_cast<uint8_t>(p[1]));
-}
-uint32_t be32(const char* p) { return (uint32_t{be16(p)} << 16) | be16(p + 2); }
-uint64_t be64(const char* p) { return (uint64_t{be32(p)} << 32) | be32(p + 4); }
-
+using namespace pg_binary;
 void check(const arrow::Status& status) { check_arrow(status, "cannot build Arrow batch"); }
-
-__int128 pow10_128(int n) {
-  __int128 v = 1;
-  for (int i = 0; i < n; ++i) v *= 10;
-  return v;
-}
-
 }  // namespace
 
-// One column: its builder and how it decodes a binary COPY value.
+// One column: its builder and the type table's decoder for its Arrow type.
 struct PostgresCopyReader::Column {
   std::string name;
   std::shared_ptr<arrow::DataType> type;
   std::unique_ptr<arrow::ArrayBuilder> builder;
-  int32_t scale = 0;  // decimals
-  int32_t precision = 38;  // decimal digits in all
+  PgDecode decode = nullptr;
 
   void append_null() { check(builder->AppendNull()); }
 
-  void append(const char* p, int32_t len) {
-    switch (type->id()) {
-      case arrow::Type::INT64:
-        expect(len, 8);
-        check(static_cast<arrow::Int64Builder&>(*builder).Append(static_cast<int64_t>(be64(p))));
-        break;
-      case arrow::Type::INT32:
-        expect(len, 4);
-        check(static_cast<arrow::Int32Builder&>(*builder).Append(static_cast<int32_t>(be32(p))));
-        break;
-      case arrow::Type::INT16:
-        expect(len, 2);
-        check(static_cast<arrow::Int16Builder&>(*builder).Append(static_cast<int16_t>(be16(p))));
-        break;
-      case arrow::Type::BOOL:
-        expect(len, 1);
-        check(static_cast<arrow::BooleanBuilder&>(*builder).Append(p[0] != 0));
-        break;
-      case arrow::Type::DOUBLE: {
-        expect(len, 8);
-        const uint64_t bits = be64(p);
-        double v;
-        std::memcpy(&v, &bits, sizeof v);
-        check(static_cast<arrow::DoubleBuilder&>(*builder).Append(v));
-        break;
-      }
-      case arrow::Type::STRING:
-        check(static_cast<arrow::StringBuilder&>(*builder).Append(p, len));
-        break;
-      case arrow::Type::DATE32:
-        expect(len, 4);
-        check(static_cast<arrow::Date32Builder&>(*builder).Append(static_cast<int32_t>(be32(p)) + kPgEpochDays));
-        break;
-      case arrow::Type::TIMESTAMP:
-        expect(len, 8);
-        check(static_cast<arrow::TimestampBuilder&>(*builder).Append(static_cast<int64_t>(be64(p)) + kPgEpochMicros));
-        break;
-      case arrow::Type::DECIMAL128:
-        append_numeric(p, len);
-        break;
-      default:
-        throw Error(fmt::format("column {}: Arrow type {} is not supported by the COPY reader", name, type->ToString()));
-    }
-  }
-
-  // numeric: ndigits, weight, sign, dscale (int16 each), then ndigits base-10000 digits.
-  void append_numeric(const char* p, int32_t len) {
-    if (len < 8) throw Error(fmt::format("column {}: short numeric value", name));
-    const int ndigits = static_cast<int16_t>(be16(p));
-    const int weight = static_cast<int16_t>(be16(p + 2));
-    const uint16_t sign = be16(p + 4);
-    if (sign != 0x0000 && sign != 0x4000) {  // NaN 0xC000, Infinity 0xD000, -Infinity 0xF000
-      const char* special = sign == 0xC000 ? "NaN" : sign == 0xD000 ? "Infinity" : sign == 0xF000 ? "-Infinity" : "?";
-      throw Error(fmt::format("column {}: numeric {} cannot be stored as {}", name, special, type->ToString()));
-    }
-    if (len < 8 + 2 * ndigits) throw Error(fmt::format("column {}: short numeric value", name));
-    // Digits past the first one below the scale cannot change the half-up rounding: skip them,
-    // so a long fraction never overflows the 128-bit accumulator.
-    const int used = std::clamp(weight + 1 + (scale + 4) / 4 + 1, 0, ndigits);
-    const __int128 limit = pow10_128(precision);  // |value| must stay below 10^precision
-    const auto out_of_range = [&] {
-      return Error(fmt::format("column {}: a numeric value does not fit {} (cast it in the query)", name,
-                               type->ToString()));
-    };
-    __int128 value = 0;
-    for (int i = 0; i < used; ++i) {
-      if (value > pow10_128(38) / 10000) throw out_of_range();
-      value = value * 10000 + be16(p + 8 + 2 * i);
-    }
-    // The last digit used sits at 10000^(weight - used + 1); rescale to 10^-scale.
-    const int shift = 4 * (weight - used + 1) + scale;
-    if (used > 0) {
-      if (shift >= 0) {
-        if (shift > 38 || value > limit / pow10_128(shift)) throw out_of_range();
-        value *= pow10_128(shift);
-      } else {
-        const __int128 div = pow10_128(std::min(-shift, 38));
-        const __int128 rem = value % div;
-        value /= div;
-        if (rem * 2 >= div) ++value;  // round half up, like numeric's own rounding
-      }
-    }
-    if (value >= limit) throw out_of_range();
-    if (sign == 0x4000) value = -value;
-    const arrow::Decimal128 d(static_cast<int64_t>(value >> 64), static_cast<uint64_t>(value));
-    check(static_cast<arrow::Decimal128Builder&>(*builder).Append(d));
-  }
-
-  void expect(int32_t len, int32_t want) const {
-    if (len != want) {
-      throw Error(fmt::format("column {}: the query returns a {}-byte value where {} needs {} bytes "
-                              "(cast the column in the query)", name, len, type->ToString(), want));
+  void append(const char* p, int32_t size) {
+    try {
+      decode(p, size, *builder, *type);
+    } catch (const Error& e) {
+      throw Error(fmt::format("column {}: {}", name, e.what()));
     }
   }
 };
@@ -144,10 +42,7 @@ PostgresCopyReader::PostgresCopyReader(PgConnection& db, const std::string& quer
     auto column = std::make_unique<Column>();
     column->name = field->name();
     column->type = field->type();
-    if (field->type()->id() == arrow::Type::DECIMAL128) {
-      column->scale = static_cast<const arrow::Decimal128Type&>(*field->type()).scale();
-      column->precision = static_cast<const arrow::Decimal128Type&>(*field->type()).precision();
-    }
+    column->decode = pg_decoder(*field);
     auto builder = arrow::MakeBuilder(field->type());
     if (!builder.ok()) throw Error("cannot build Arrow batch: " + builder.status().ToString());
     column->builder = std::move(*builder);

@@ -1,10 +1,8 @@
 #pragma once
 // Streams the rows of a query out of PostgreSQL with COPY ... TO STDOUT (FORMAT binary) and
 // decodes them straight into Arrow record batches of a fixed number of rows (bounded memory
-// whatever the table size). The query's columns must match the schema in order and type:
-//   int64 <- int8, int32 <- int4, int16 <- int2, bool <- bool, float64 <- float8,
-//   utf8 <- text/varchar, decimal128(p,s) <- numeric (rescaled to s), date32 <- date,
-//   timestamp(us) <- timestamp, timestamp(us, tz) <- timestamptz.
+// whatever the table size). The query's columns must match the schema in order and type, as
+// the type table says (pg_types.h); numeric is rescaled to the decimal's scale.
 #include <cstdint>
 #include <memory>
 #include <string>

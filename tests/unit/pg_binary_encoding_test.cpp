@@ -1,4 +1,5 @@
 #include "storage/postgres/copy_binary_encoder.h"
+#include "storage/postgres/pg_types.h"
 
 #include <arrow/util/decimal.h>
 #include <gtest/gtest.h>
@@ -19,8 +20,8 @@ std::string bytes(std::initializer_list<int> values) {
 
 TEST(CopyBinaryEncoder, HeaderAndTrailer) {
   std::string out;
-  CopyBinaryEncoder::append_header(out);
-  CopyBinaryEncoder::append_trailer(out);
+  append_copy_binary_header(out);
+  append_copy_binary_trailer(out);
   EXPECT_EQ(out, std::string("PGCOPY\n\xff\r\n\0", 11) + std::string(8, '\0') + bytes({0xff, 0xff}));
 }
 

@@ -1,0 +1,320 @@
+#include "storage/postgres/pg_types.h"
+
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+#include <arrow/util/decimal.h>
+#include <fmt/format.h>
+
+#include "core/arrow_status.h"
+#include "core/error.h"
+#include "storage/postgres/binary_words.h"
+#include "storage/postgres/postgres_connection.h"
+
+namespace datalab {
+
+namespace {
+
+using namespace pg_binary;
+
+void check(const arrow::Status& status) { check_arrow(status, "cannot build Arrow batch"); }
+
+void expect_size(int32_t size, int32_t want, const arrow::DataType& type) {
+  if (size != want) {
+    throw Error(fmt::format("the query returns a {}-byte value where {} needs {} bytes (cast the column in the query)",
+                            size, type.ToString(), want));
+  }
+}
+
+// Fixed-width integers and floats: the value's bits, big-endian.
+template <typename ArrowType>
+void encode_fixed(const arrow::Array& array, int64_t row, std::string& out) {
+  using C = typename ArrowType::c_type;
+  const C value = static_cast<const arrow::NumericArray<ArrowType>&>(array).Value(row);
+  put32(out, sizeof(C));
+  if constexpr (sizeof(C) == 2) {
+    uint16_t bits; std::memcpy(&bits, &value, 2); put16(out, bits);
+  } else if constexpr (sizeof(C) == 4) {
+    uint32_t bits; std::memcpy(&bits, &value, 4); put32(out, bits);
+  } else {
+    uint64_t bits; std::memcpy(&bits, &value, 8); put64(out, bits);
+  }
+}
+
+template <typename ArrowType>
+void decode_fixed(const char* p, int32_t size, arrow::ArrayBuilder& builder, const arrow::DataType& type) {
+  using C = typename ArrowType::c_type;
+  expect_size(size, sizeof(C), type);
+  C value;
+  if constexpr (sizeof(C) == 2) {
+    const uint16_t bits = be16(p); std::memcpy(&value, &bits, 2);
+  } else if constexpr (sizeof(C) == 4) {
+    const uint32_t bits = be32(p); std::memcpy(&value, &bits, 4);
+  } else {
+    const uint64_t bits = be64(p); std::memcpy(&value, &bits, 8);
+  }
+  check(static_cast<arrow::NumericBuilder<ArrowType>&>(builder).Append(value));
+}
+
+void encode_bool(const arrow::Array& array, int64_t row, std::string& out) {
+  put32(out, 1);
+  out.push_back(static_cast<const arrow::BooleanArray&>(array).Value(row) ? 1 : 0);
+}
+
+void decode_bool(const char* p, int32_t size, arrow::ArrayBuilder& builder, const arrow::DataType& type) {
+  expect_size(size, 1, type);
+  check(static_cast<arrow::BooleanBuilder&>(builder).Append(p[0] != 0));
+}
+
+// Text and bytea: the bytes as they are.
+template <typename ArrayType>
+void encode_bytes(const arrow::Array& array, int64_t row, std::string& out) {
+  const auto view = static_cast<const ArrayType&>(array).GetView(row);
+  put32(out, static_cast<uint32_t>(view.size()));
+  out.append(view.data(), view.size());
+}
+
+template <typename BuilderType>
+void decode_bytes(const char* p, int32_t size, arrow::ArrayBuilder& builder, const arrow::DataType&) {
+  check(static_cast<BuilderType&>(builder).Append(p, size));
+}
+
+void encode_date(const arrow::Array& array, int64_t row, std::string& out) {
+  put32(out, 4);
+  put32(out, static_cast<uint32_t>(static_cast<const arrow::Date32Array&>(array).Value(row) - kEpochDays));
+}
+
+void decode_date(const char* p, int32_t size, arrow::ArrayBuilder& builder, const arrow::DataType& type) {
+  expect_size(size, 4, type);
+  check(static_cast<arrow::Date32Builder&>(builder).Append(static_cast<int32_t>(be32(p)) + kEpochDays));
+}
+
+int64_t to_micros(int64_t value, arrow::TimeUnit::type unit) {
+  switch (unit) {
+    case arrow::TimeUnit::SECOND: return value * 1'000'000;
+    case arrow::TimeUnit::MILLI: return value * 1'000;
+    case arrow::TimeUnit::MICRO: return value;
+    case arrow::TimeUnit::NANO: return value / 1'000;
+  }
+  return value;
+}
+
+void encode_timestamp(const arrow::Array& array, int64_t row, std::string& out) {
+  const auto unit = static_cast<const arrow::TimestampType&>(*array.data()->type).unit();
+  put32(out, 8);
+  put64(out, static_cast<uint64_t>(to_micros(static_cast<const arrow::TimestampArray&>(array).Value(row), unit) -
+                                   kEpochMicros));
+}
+
+void decode_timestamp(const char* p, int32_t size, arrow::ArrayBuilder& builder, const arrow::DataType& type) {
+  expect_size(size, 8, type);
+  check(static_cast<arrow::TimestampBuilder&>(builder).Append(static_cast<int64_t>(be64(p)) + kEpochMicros));
+}
+
+void encode_decimal(const arrow::Array& array, int64_t row, std::string& out) {
+  const auto& decimals = static_cast<const arrow::Decimal128Array&>(array);
+  const auto& type = static_cast<const arrow::Decimal128Type&>(*array.data()->type);
+  const std::string encoded =
+      encode_pg_numeric(arrow::Decimal128(decimals.GetValue(row)).ToIntegerString(), type.scale());
+  put32(out, static_cast<uint32_t>(encoded.size()));
+  out += encoded;
+}
+
+__int128 pow10_128(int n) {
+  __int128 v = 1;
+  for (int i = 0; i < n; ++i) v *= 10;
+  return v;
+}
+
+// numeric: ndigits, weight, sign, dscale (int16 each), then ndigits base-10000 digits,
+// rescaled to the decimal's scale (rounding half up, like numeric's own rounding).
+void decode_decimal(const char* p, int32_t size, arrow::ArrayBuilder& builder, const arrow::DataType& type) {
+  const auto& decimal = static_cast<const arrow::Decimal128Type&>(type);
+  const int scale = decimal.scale(), precision = decimal.precision();
+  if (size < 8) throw Error("short numeric value");
+  const int ndigits = static_cast<int16_t>(be16(p));
+  const int weight = static_cast<int16_t>(be16(p + 2));
+  const uint16_t sign = be16(p + 4);
+  if (sign != 0x0000 && sign != 0x4000) {  // NaN 0xC000, Infinity 0xD000, -Infinity 0xF000
+    const char* special = sign == 0xC000 ? "NaN" : sign == 0xD000 ? "Infinity" : sign == 0xF000 ? "-Infinity" : "?";
+    throw Error(fmt::format("numeric {} cannot be stored as {}", special, type.ToString()));
+  }
+  if (size < 8 + 2 * ndigits) throw Error("short numeric value");
+  // Decimal digit by digit, most significant first, down to 10^-scale; the digit after that
+  // rounds half up, like numeric's own rounding. |value| stays below 10^precision, so the
+  // 128-bit accumulator never overflows whatever the length of the number.
+  const __int128 limit = pow10_128(precision);
+  const auto out_of_range = [&] {
+    return Error(fmt::format("a numeric value does not fit {} (cast it in the query)", type.ToString()));
+  };
+  const auto push = [&](__int128& value, int digit) {
+    if (value > (limit - 1 - digit) / 10) throw out_of_range();
+    value = value * 10 + digit;
+  };
+  __int128 value = 0;
+  int next_exponent = 4 * weight + 3;  // the power of ten of the next digit
+  int round_digit = 0;
+  for (int g = 0; g < ndigits && next_exponent >= -scale - 1; ++g) {
+    const int group = be16(p + 8 + 2 * g);
+    for (int divisor = 1000; divisor > 0 && next_exponent >= -scale - 1; divisor /= 10, --next_exponent) {
+      const int digit = group / divisor % 10;
+      if (next_exponent >= -scale) {
+        push(value, digit);
+      } else {
+        round_digit = digit;
+      }
+    }
+  }
+  for (; next_exponent >= -scale; --next_exponent) push(value, 0);  // the number ended above 10^-scale
+  if (round_digit >= 5 && ++value >= limit) throw out_of_range();
+  if (sign == 0x4000) value = -value;
+  check(static_cast<arrow::Decimal128Builder&>(builder).Append(
+      arrow::Decimal128(static_cast<int64_t>(value >> 64), static_cast<uint64_t>(value))));
+}
+
+// One row per Arrow type datalab stores in PostgreSQL. `zoned` tells timestamps apart
+// (1 with a zone, 0 without, -1 for every other type); `decode` is nullptr for an Arrow type
+// written but never read back (large_utf8 reads back as utf8).
+struct TypeRow {
+  arrow::Type::type arrow_id;
+  int zoned;
+  const char* sql;
+  std::vector<uint32_t> oids;  // the PostgreSQL types read as this Arrow type, the first one written
+  PgEncode encode;
+  PgDecode decode;
+};
+
+const std::vector<TypeRow>& type_table() {
+  static const std::vector<TypeRow> rows = {
+      {arrow::Type::BOOL, -1, "boolean", {16}, encode_bool, decode_bool},
+      {arrow::Type::INT16, -1, "smallint", {21}, encode_fixed<arrow::Int16Type>, decode_fixed<arrow::Int16Type>},
+      {arrow::Type::INT32, -1, "integer", {23}, encode_fixed<arrow::Int32Type>, decode_fixed<arrow::Int32Type>},
+      {arrow::Type::INT64, -1, "bigint", {20}, encode_fixed<arrow::Int64Type>, decode_fixed<arrow::Int64Type>},
+      {arrow::Type::FLOAT, -1, "real", {700}, encode_fixed<arrow::FloatType>, decode_fixed<arrow::FloatType>},
+      {arrow::Type::DOUBLE, -1, "double precision", {701}, encode_fixed<arrow::DoubleType>,
+       decode_fixed<arrow::DoubleType>},
+      {arrow::Type::STRING, -1, "text", {25, 1043, 1042, 19}, encode_bytes<arrow::StringArray>,
+       decode_bytes<arrow::StringBuilder>},
+      {arrow::Type::LARGE_STRING, -1, "text", {}, encode_bytes<arrow::LargeStringArray>, nullptr},
+      {arrow::Type::BINARY, -1, "bytea", {17}, encode_bytes<arrow::BinaryArray>, decode_bytes<arrow::BinaryBuilder>},
+      {arrow::Type::DATE32, -1, "date", {1082}, encode_date, decode_date},
+      {arrow::Type::TIMESTAMP, 0, "timestamp", {1114}, encode_timestamp, decode_timestamp},
+      {arrow::Type::TIMESTAMP, 1, "timestamptz", {1184}, encode_timestamp, decode_timestamp},
+      {arrow::Type::DECIMAL128, -1, "numeric", {1700}, encode_decimal, decode_decimal},
+  };
+  return rows;
+}
+
+const TypeRow* find_row(const arrow::DataType& type) {
+  int zoned = -1;
+  if (type.id() == arrow::Type::TIMESTAMP) zoned = static_cast<const arrow::TimestampType&>(type).timezone().empty() ? 0 : 1;
+  for (const auto& row : type_table()) {
+    if (row.arrow_id == type.id() && row.zoned == zoned) return &row;
+  }
+  return nullptr;
+}
+
+const TypeRow& row_for(const arrow::Field& field) {
+  if (const TypeRow* row = find_row(*field.type())) return *row;
+  throw Error(fmt::format("column '{}' has Arrow type {}, which datalab cannot store in PostgreSQL", field.name(),
+                          field.type()->ToString()));
+}
+
+}  // namespace
+
+std::string pg_column_type(const arrow::Field& field) {
+  const TypeRow& row = row_for(field);
+  if (row.arrow_id == arrow::Type::DECIMAL128) {
+    const auto& decimal = static_cast<const arrow::Decimal128Type&>(*field.type());
+    return fmt::format("numeric({},{})", decimal.precision(), decimal.scale());
+  }
+  return row.sql;
+}
+
+std::string pg_column_definitions(const arrow::Schema& schema) {
+  std::string out;
+  for (const auto& field : schema.fields()) {
+    out += fmt::format("{}{} {}{}", out.empty() ? "" : ", ", quote_identifier(field->name()), pg_column_type(*field),
+                       field->nullable() ? "" : " NOT NULL");
+  }
+  return out;
+}
+
+PgEncode pg_encoder(const arrow::Field& field) { return row_for(field).encode; }
+
+PgDecode pg_decoder(const arrow::Field& field) {
+  if (const TypeRow* row = find_row(*field.type()); row && row->decode) {
+    if (row->arrow_id != arrow::Type::TIMESTAMP ||
+        static_cast<const arrow::TimestampType&>(*field.type()).unit() == arrow::TimeUnit::MICRO) {
+      return row->decode;
+    }
+  }
+  throw Error(fmt::format("column '{}': datalab cannot read PostgreSQL values into Arrow type {}", field.name(),
+                          field.type()->ToString()));
+}
+
+std::shared_ptr<arrow::DataType> arrow_type_of_pg(uint32_t oid, int typmod) {
+  for (const auto& row : type_table()) {
+    if (std::find(row.oids.begin(), row.oids.end(), oid) == row.oids.end()) continue;
+    switch (row.arrow_id) {
+      case arrow::Type::BOOL: return arrow::boolean();
+      case arrow::Type::INT16: return arrow::int16();
+      case arrow::Type::INT32: return arrow::int32();
+      case arrow::Type::INT64: return arrow::int64();
+      case arrow::Type::FLOAT: return arrow::float32();
+      case arrow::Type::DOUBLE: return arrow::float64();
+      case arrow::Type::STRING: return arrow::utf8();
+      case arrow::Type::BINARY: return arrow::binary();
+      case arrow::Type::DATE32: return arrow::date32();
+      case arrow::Type::TIMESTAMP:
+        return row.zoned ? arrow::timestamp(arrow::TimeUnit::MICRO, "UTC") : arrow::timestamp(arrow::TimeUnit::MICRO);
+      case arrow::Type::DECIMAL128: {
+        // typmod = ((precision << 16) | scale) + 4; an unconstrained numeric has none.
+        if (typmod < 4) return nullptr;
+        const int precision = ((typmod - 4) >> 16) & 0xffff, scale = (typmod - 4) & 0xffff;
+        return precision <= 38 ? arrow::decimal128(precision, scale) : nullptr;
+      }
+      default: return nullptr;
+    }
+  }
+  return nullptr;
+}
+
+std::string encode_pg_numeric(const std::string& unscaled, int scale) {
+  const bool negative = !unscaled.empty() && unscaled[0] == '-';
+  std::string digits = negative ? unscaled.substr(1) : unscaled;
+  if (static_cast<int>(digits.size()) < scale + 1) digits.insert(0, scale + 1 - digits.size(), '0');
+  std::string int_part = digits.substr(0, digits.size() - scale);
+  std::string frac_part = digits.substr(digits.size() - scale);
+  // Align to base-10000 groups: integer digits from the point leftwards, fraction rightwards.
+  int_part.insert(0, (4 - int_part.size() % 4) % 4, '0');
+  frac_part.append((4 - frac_part.size() % 4) % 4, '0');
+  std::vector<int16_t> groups;
+  for (std::size_t i = 0; i < int_part.size(); i += 4) groups.push_back(std::stoi(int_part.substr(i, 4)));
+  for (std::size_t i = 0; i < frac_part.size(); i += 4) groups.push_back(std::stoi(frac_part.substr(i, 4)));
+  int weight = static_cast<int>(int_part.size() / 4) - 1;
+  std::size_t first = 0;
+  while (first < groups.size() && groups[first] == 0) { ++first; --weight; }
+  std::size_t last = groups.size();
+  while (last > first && groups[last - 1] == 0) --last;
+  std::string out;
+  const bool zero = first == last;
+  put16(out, static_cast<uint16_t>(last - first));
+  put16(out, static_cast<uint16_t>(zero ? 0 : weight));
+  put16(out, negative && !zero ? 0x4000 : 0x0000);
+  put16(out, static_cast<uint16_t>(scale));
+  for (std::size_t i = first; i < last; ++i) put16(out, static_cast<uint16_t>(groups[i]));
+  return out;
+}
+
+void append_copy_binary_header(std::string& out) {
+  static const char kSignature[] = "PGCOPY\n\377\r\n";
+  out.append(kSignature, 11);
+  put32(out, 0);  // flags: no OIDs
+  put32(out, 0);  // header extension length
+}
+
+void append_copy_binary_trailer(std::string& out) { put16(out, 0xFFFF); }
+
+}  // namespace datalab
