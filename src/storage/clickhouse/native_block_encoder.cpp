@@ -64,25 +64,46 @@ void append_strings(std::string& out, const arrow::Array& array) {
   }
 }
 
-void append_values(std::string& out, const arrow::Array& array) {
-  switch (array.type_id()) {
-    case arrow::Type::INT8: return append_fixed<arrow::Int8Type>(out, array);
-    case arrow::Type::INT16: return append_fixed<arrow::Int16Type>(out, array);
-    case arrow::Type::INT32: return append_fixed<arrow::Int32Type>(out, array);
-    case arrow::Type::INT64: return append_fixed<arrow::Int64Type>(out, array);
-    case arrow::Type::UINT8: return append_fixed<arrow::UInt8Type>(out, array);
-    case arrow::Type::UINT16: return append_fixed<arrow::UInt16Type>(out, array);
-    case arrow::Type::UINT32: return append_fixed<arrow::UInt32Type>(out, array);
-    case arrow::Type::UINT64: return append_fixed<arrow::UInt64Type>(out, array);
-    case arrow::Type::FLOAT: return append_fixed<arrow::FloatType>(out, array);
-    case arrow::Type::DOUBLE: return append_fixed<arrow::DoubleType>(out, array);
-    case arrow::Type::BOOL: return append_bools(out, array);
-    case arrow::Type::DATE32: return append_dates(out, array);
-    case arrow::Type::TIMESTAMP: return append_datetimes(out, array);
-    case arrow::Type::STRING: return append_strings<arrow::StringArray>(out, array);
-    case arrow::Type::LARGE_STRING: return append_strings<arrow::LargeStringArray>(out, array);
-    default: throw Error("unsupported Arrow type " + array.type()->ToString());
+// The one table of the Arrow types this connector sends: the ClickHouse type each becomes
+// and how its values are written. Timestamps go only in whole seconds (DateTime): another
+// unit would lose or invent precision.
+using AppendValues = void (*)(std::string& out, const arrow::Array& array);
+struct TypeRow {
+  arrow::Type::type arrow_id;
+  const char* clickhouse;
+  AppendValues append;
+};
+
+const std::vector<TypeRow>& type_table() {
+  static const std::vector<TypeRow> rows = {
+      {arrow::Type::INT8, "Int8", append_fixed<arrow::Int8Type>},
+      {arrow::Type::INT16, "Int16", append_fixed<arrow::Int16Type>},
+      {arrow::Type::INT32, "Int32", append_fixed<arrow::Int32Type>},
+      {arrow::Type::INT64, "Int64", append_fixed<arrow::Int64Type>},
+      {arrow::Type::UINT8, "UInt8", append_fixed<arrow::UInt8Type>},
+      {arrow::Type::UINT16, "UInt16", append_fixed<arrow::UInt16Type>},
+      {arrow::Type::UINT32, "UInt32", append_fixed<arrow::UInt32Type>},
+      {arrow::Type::UINT64, "UInt64", append_fixed<arrow::UInt64Type>},
+      {arrow::Type::FLOAT, "Float32", append_fixed<arrow::FloatType>},
+      {arrow::Type::DOUBLE, "Float64", append_fixed<arrow::DoubleType>},
+      {arrow::Type::BOOL, "UInt8", append_bools},
+      {arrow::Type::DATE32, "Date", append_dates},
+      {arrow::Type::TIMESTAMP, "DateTime", append_datetimes},
+      {arrow::Type::STRING, "String", append_strings<arrow::StringArray>},
+      {arrow::Type::LARGE_STRING, "String", append_strings<arrow::LargeStringArray>},
+  };
+  return rows;
+}
+
+const TypeRow* find_row(const arrow::DataType& type) {
+  if (type.id() == arrow::Type::TIMESTAMP &&
+      static_cast<const arrow::TimestampType&>(type).unit() != arrow::TimeUnit::SECOND) {
+    return nullptr;
   }
+  for (const auto& row : type_table()) {
+    if (row.arrow_id == type.id()) return &row;
+  }
+  return nullptr;
 }
 
 }  // namespace
@@ -96,36 +117,19 @@ void append_varuint(std::string& out, uint64_t value) {
 }
 
 std::string NativeBlockEncoder::clickhouse_type(const arrow::DataType& type) {
-  switch (type.id()) {
-    case arrow::Type::INT8: return "Int8";
-    case arrow::Type::INT16: return "Int16";
-    case arrow::Type::INT32: return "Int32";
-    case arrow::Type::INT64: return "Int64";
-    case arrow::Type::UINT8: return "UInt8";
-    case arrow::Type::UINT16: return "UInt16";
-    case arrow::Type::UINT32: return "UInt32";
-    case arrow::Type::UINT64: return "UInt64";
-    case arrow::Type::FLOAT: return "Float32";
-    case arrow::Type::DOUBLE: return "Float64";
-    case arrow::Type::BOOL: return "UInt8";
-    case arrow::Type::DATE32: return "Date";
-    case arrow::Type::STRING:
-    case arrow::Type::LARGE_STRING: return "String";
-    case arrow::Type::TIMESTAMP:
-      // Only whole seconds map onto DateTime without losing or inventing precision.
-      return static_cast<const arrow::TimestampType&>(type).unit() == arrow::TimeUnit::SECOND ? "DateTime" : "";
-    default: return "";
-  }
+  const TypeRow* row = find_row(type);
+  return row ? row->clickhouse : "";
 }
 
 NativeBlockEncoder::NativeBlockEncoder(std::shared_ptr<arrow::Schema> schema) : schema_(std::move(schema)) {
   for (const auto& field : schema_->fields()) {
-    const std::string type = clickhouse_type(*field->type());
-    if (type.empty()) {
+    const TypeRow* row = find_row(*field->type());
+    if (!row) {
       throw Error(fmt::format("column '{}': Arrow type {} cannot be sent to ClickHouse", field->name(),
                               field->type()->ToString()));
     }
-    types_.push_back(field->nullable() ? "Nullable(" + type + ")" : type);
+    types_.push_back(field->nullable() ? fmt::format("Nullable({})", row->clickhouse) : row->clickhouse);
+    appenders_.push_back(row->append);
   }
 }
 
@@ -146,7 +150,7 @@ void NativeBlockEncoder::encode(const arrow::RecordBatch& batch, std::string& ou
       throw Error(fmt::format("column '{}' is declared NOT NULL but has {} nulls", schema_->field(c)->name(),
                               array.null_count()));
     }
-    append_values(out, array);
+    appenders_[static_cast<std::size_t>(c)](out, array);
   }
 }
 

@@ -26,6 +26,7 @@ class NativeBlockEncoder {
  private:
   std::shared_ptr<arrow::Schema> schema_;
   std::vector<std::string> types_;
+  std::vector<void (*)(std::string&, const arrow::Array&)> appenders_;  // one per column, from the type table
 };
 
 // LEB128, as ClickHouse writes sizes and string lengths.
