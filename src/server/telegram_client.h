@@ -9,12 +9,13 @@
 
 namespace datalab {
 
+// Read from the settings (TG_*); their defaults live only in core/config.cpp.
 struct TelegramSettings {
-  std::string api_url = "https://api.telegram.org";
+  std::string api_url;  // TG_API_URL
   std::string token;    // TG_TOKEN (secret)
   std::string chat_id;  // TG_CHAT_ID
-  int attempts = 4;
-  double first_backoff_seconds = 0.5;
+  int attempts = 1;     // TG_ATTEMPTS
+  double first_backoff_seconds = 0;  // TG_BACKOFF_SECONDS
   double timeout_seconds = 10;
 
   static TelegramSettings from(const Config& config);

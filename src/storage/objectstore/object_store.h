@@ -17,12 +17,13 @@
 
 namespace datalab {
 
+// Read from the settings by from(); their defaults live only in core/config.cpp.
 struct ObjectStoreSettings {
-  std::string endpoint;    // http(s)://host:port; empty: local directory
+  std::string endpoint;    // S3_ENDPOINT, http(s)://host:port; empty: local directory
   std::string access_key;  // AWS_ACCESS_KEY_ID
   std::string secret_key;  // AWS_SECRET_ACCESS_KEY (never printed)
-  std::string region = "us-east-1";
-  std::string local_root = ".state/objectstore";  // S3_LOCAL_DIR, used without an endpoint
+  std::string region;      // S3_REGION
+  std::string local_root;  // S3_LOCAL_DIR, used without an endpoint
   double connect_timeout_seconds = 5;
   int max_attempts = 3;
 
