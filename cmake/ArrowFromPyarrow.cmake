@@ -1,8 +1,9 @@
 # Finds Apache Arrow C++ and Parquet.
 # Prefers a system Arrow (find_package); otherwise uses the C++ headers and libraries that
 # the pyarrow wheel ships (DATALAB_PYTHON points at the project venv's interpreter).
-# Defines the targets datalab::arrow, datalab::parquet and datalab::arrow_s3 (Arrow's S3
-# filesystem, a library of its own in recent releases: libarrow_s3 in the pyarrow 26 wheel).
+# Defines the targets datalab::arrow, datalab::parquet, datalab::arrow_s3 (Arrow's S3
+# filesystem, a library of its own in recent releases: libarrow_s3 in the pyarrow 26 wheel)
+# and datalab::arrow_compute (casts and the other compute kernels: libarrow_compute).
 
 find_package(Arrow CONFIG QUIET)
 find_package(Parquet CONFIG QUIET)
@@ -10,6 +11,13 @@ if(Arrow_FOUND AND Parquet_FOUND)
   message(STATUS "Arrow ${Arrow_VERSION} from the system")
   add_library(datalab::arrow ALIAS Arrow::arrow_shared)
   add_library(datalab::parquet ALIAS Parquet::parquet_shared)
+  find_package(ArrowCompute CONFIG QUIET)
+  add_library(datalab::arrow_compute INTERFACE IMPORTED GLOBAL)
+  if(TARGET ArrowCompute::arrow_compute_shared)
+    set_property(TARGET datalab::arrow_compute PROPERTY INTERFACE_LINK_LIBRARIES ArrowCompute::arrow_compute_shared)
+  else()  # older Arrow: the kernels live in libarrow itself
+    set_property(TARGET datalab::arrow_compute PROPERTY INTERFACE_LINK_LIBRARIES Arrow::arrow_shared)
+  endif()
   find_package(ArrowS3 CONFIG QUIET)
   add_library(datalab::arrow_s3 INTERFACE IMPORTED GLOBAL)
   if(TARGET ArrowS3::arrow_s3_shared)
@@ -37,7 +45,7 @@ list(GET _pyarrow_out 1 _arrow_include)
 list(GET _pyarrow_out 2 DATALAB_ARROW_LIBDIR)
 message(STATUS "Arrow ${DATALAB_ARROW_VERSION} from pyarrow: ${DATALAB_ARROW_LIBDIR}")
 
-foreach(_lib arrow parquet arrow_s3)
+foreach(_lib arrow parquet arrow_s3 arrow_compute)
   add_library(datalab::${_lib} SHARED IMPORTED GLOBAL)
   set_target_properties(datalab::${_lib} PROPERTIES
     IMPORTED_LOCATION "${DATALAB_ARROW_LIBDIR}/lib${_lib}.so"
@@ -45,6 +53,7 @@ foreach(_lib arrow parquet arrow_s3)
 endforeach()
 set_property(TARGET datalab::parquet PROPERTY INTERFACE_LINK_LIBRARIES datalab::arrow)
 set_property(TARGET datalab::arrow_s3 PROPERTY INTERFACE_LINK_LIBRARIES datalab::arrow)
+set_property(TARGET datalab::arrow_compute PROPERTY INTERFACE_LINK_LIBRARIES datalab::arrow)
 # The wheel's libraries live outside the system paths: bake their folder into the binaries.
 list(APPEND CMAKE_BUILD_RPATH "${DATALAB_ARROW_LIBDIR}")
 list(APPEND CMAKE_INSTALL_RPATH "${DATALAB_ARROW_LIBDIR}")

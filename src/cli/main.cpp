@@ -3,6 +3,7 @@
 //   datalab library add|update-reader|delete-book|query ...
 //   datalab erd <schema> -o FILE.png      entity-relationship diagram of a live schema
 //   datalab spark sql "<query>"           any Spark SQL on the cluster (Spark Connect)
+//   datalab copy SOURCE TARGET            any table or files from one storage into another
 //   datalab config                       effective settings and where each came from
 #include <csignal>
 #include <cstdlib>
@@ -19,6 +20,7 @@
 #include "core/error.h"
 #include "modules/erd/erd_command.h"
 #include "modules/spark_sql/spark_sql_command.h"
+#include "transfer/command/copy_command.h"
 #include "server/delivery_api.h"
 
 using namespace datalab;
@@ -108,6 +110,7 @@ int main(int argc, char** argv) {
   for (auto& module : modules) module->add_commands(app, context);
   erd::add_erd_command(app, context);
   spark_sql::add_spark_command(app, context);
+  transfer::add_copy_command(app, context);
   add_serve_command(app, context);  // the delivery pipeline's HTTP API (server/, above the modules)
   app.add_subcommand("config", "show the effective settings (secrets masked)")->callback([&] { print_config(context); });
 

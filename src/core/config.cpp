@@ -37,6 +37,8 @@ const std::vector<Setting> kDefaults = {
     {"POSTGRES_PASSWORD", "it_one", /*empty_is_a_value=*/true},
     {"DB_HOST", "127.0.0.1"},
     {"DB_PORT", "10452", false, kPort},
+    // libpq URI for `datalab copy` ends that leave parts out (postgres:///?table=t); empty: the DB_* settings.
+    {"DATABASE_URL", ""},
     {"CLICKHOUSE_DB", "it_one"},
     {"CLICKHOUSE_USER", "it_one"},
     {"CLICKHOUSE_PASSWORD", "it_one", /*empty_is_a_value=*/true},
@@ -252,6 +254,17 @@ std::string mask_secrets(std::string text, const std::vector<std::string>& secre
     for (auto at = text.find(secret); at != std::string::npos; at = text.find(secret, at + kSecretMask.size())) {
       text.replace(at, secret.size(), kSecretMask);
     }
+  }
+  // The password of a URL (scheme://user:password@host…): everything between the user's ':'
+  // and the last '@' of the URL, so a password holding a raw '@', '/' or '?' is masked whole.
+  for (auto scheme = text.find("://"); scheme != std::string::npos; scheme = text.find("://", scheme + 3)) {
+    const auto begin = scheme + 3;
+    const auto url_end = std::min(text.find_first_of(" \t\r\n\"'", begin), text.size());
+    const auto at = text.rfind('@', url_end == 0 ? 0 : url_end - 1);
+    if (at == std::string::npos || at < begin) continue;
+    const auto colon = text.find(':', begin);
+    if (colon == std::string::npos || colon > at || text.compare(colon + 1, at - colon - 1, kSecretMask) == 0) continue;
+    text.replace(colon + 1, at - colon - 1, kSecretMask);
   }
   // A token inside a URL (SPARK_CONNECT_URL's ";token=..."): mask the token only.
   for (auto pos = text.find("token="); pos != std::string::npos; pos = text.find("token=", pos + 1)) {

@@ -61,8 +61,8 @@ class Config {
 inline constexpr std::string_view kSecretMask = "********";
 
 // The one place secrets are masked: every occurrence in `text` of each non-empty secret
-// (password, token, secret key) is replaced by kSecretMask, and so is the value of a
-// `token=` parameter (SPARK_CONNECT_URL's ";token=..."). Error messages from services
+// (password, token, secret key) is replaced by kSecretMask, and so are the password of a
+// URL (scheme://user:password@host) and the value of a `token=` parameter (SPARK_CONNECT_URL's ";token=..."). Error messages from services
 // (libpq, ClickHouse, S3, Spark, curl) pass through it before they are shown.
 std::string mask_secrets(std::string text, const std::vector<std::string>& secrets = {});
 

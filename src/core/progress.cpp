@@ -56,12 +56,17 @@ void ProgressBar::draw(bool final) {
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
   const double rate = seconds > 0 ? done_ / seconds : 0;
-  const double fraction = total_ ? std::min(1.0, double(done_) / total_) : 1.0;
-  const int filled = static_cast<int>(fraction * 30);
-  const std::string bar = std::string(filled, '#') + std::string(30 - filled, ' ');
-  const std::string text = fmt::format("{:<10} [{}] {:3.0f}% {}/{} {} {:.1f}s {} {}/s", label_, bar,
-                                       fraction * 100, with_thousands(done_), with_thousands(total_),
-                                       unit_, seconds, human_rate(rate), unit_);
+  std::string text;
+  if (total_ == 0) {  // the total is unknown: what is done so far and the rate
+    text = fmt::format("{:<10} {} {} {:.1f}s {} {}/s", label_, with_thousands(done_), unit_, seconds,
+                       human_rate(rate), unit_);
+  } else {
+    const double fraction = std::min(1.0, double(done_) / total_);
+    const int filled = static_cast<int>(fraction * 30);
+    const std::string bar = std::string(filled, '#') + std::string(30 - filled, ' ');
+    text = fmt::format("{:<10} [{}] {:3.0f}% {}/{} {} {:.1f}s {} {}/s", label_, bar, fraction * 100,
+                       with_thousands(done_), with_thousands(total_), unit_, seconds, human_rate(rate), unit_);
+  }
   if (tty_) {
     std::fprintf(stderr, "\r%s%s", text.c_str(), final ? "\n" : "");
   } else {

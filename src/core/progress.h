@@ -9,6 +9,7 @@ namespace datalab {
 
 class ProgressBar {
  public:
+  // `total` 0: unknown, shown as the count so far (on a terminal only).
   ProgressBar(std::string label, std::uint64_t total, std::string unit = "rows");
   ~ProgressBar();
   void advance(std::uint64_t amount);

@@ -32,7 +32,8 @@ CopyIn::CopyIn(CopyIn&& other) noexcept
       encoder_(std::move(other.encoder_)),
       buffer_(std::move(other.buffer_)),
       binary_(other.binary_),
-      open_(other.open_) {
+      open_(other.open_),
+      bytes_sent_(other.bytes_sent_) {
   other.open_ = false;
 }
 
@@ -64,6 +65,7 @@ void CopyIn::fail(const PGresult* result) {
 void CopyIn::send() {
   if (buffer_.empty()) return;
   if (PQputCopyData(connection_->raw(), buffer_.data(), static_cast<int>(buffer_.size())) != 1) fail(nullptr);
+  bytes_sent_ += buffer_.size();
   buffer_.clear();
 }
 

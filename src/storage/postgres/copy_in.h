@@ -46,6 +46,7 @@ class CopyIn {
   // Ends the COPY; returns the rows the server stored. Throws PostgresError when the server
   // refused the data; its sqlstate() tells why (e.g. "23505", a unique violation).
   long long finish();
+  uint64_t bytes_sent() const { return bytes_sent_; }  // COPY data handed to the server so far
 
  private:
   void open(const std::vector<std::string>& columns, CopyOptions options);
@@ -58,6 +59,7 @@ class CopyIn {
   std::optional<CopyBinaryEncoder> encoder_;
   std::string buffer_;
   bool binary_ = false, open_ = false;
+  uint64_t bytes_sent_ = 0;
 };
 
 // Appends one row in COPY's text format: fields escaped and tab-separated, std::nullopt as NULL.

@@ -150,4 +150,10 @@ std::string to_pg_array(const std::vector<std::optional<std::string>>& values) {
   return out + "}";
 }
 
+std::string PgConnection::literal(std::string_view text) const {
+  std::unique_ptr<char, decltype(&PQfreemem)> quoted(PQescapeLiteral(conn_.get(), text.data(), text.size()), &PQfreemem);
+  if (!quoted) throw_postgres_error(conn_.get(), nullptr, "cannot quote a literal");
+  return quoted.get();
+}
+
 }  // namespace datalab

@@ -97,6 +97,8 @@ class PgConnection {
     }
   }
 
+  // A string as an SQL literal for statements that take no parameters (COPY (query) TO …).
+  std::string literal(std::string_view text) const;
   // Inside BEGIN … COMMIT (or a failed transaction waiting for its ROLLBACK).
   bool in_transaction() const { return PQtransactionStatus(conn_.get()) != PQTRANS_IDLE; }
   PGconn* raw() const { return conn_.get(); }

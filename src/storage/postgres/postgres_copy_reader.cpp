@@ -72,6 +72,7 @@ bool PostgresCopyReader::read_row() {
   }
   if (len < 0) throw_postgres_error(db_.raw(), nullptr, "COPY from PostgreSQL failed");
   std::unique_ptr<char, decltype(&PQfreemem)> owned(buffer, &PQfreemem);
+  bytes_ += static_cast<uint64_t>(len);
   const char* p = buffer;
   const char* end = buffer + len;
   if (!header_done_) {

@@ -25,6 +25,7 @@ class PostgresCopyReader {
   // The next batch, or nullptr after the last row.
   std::shared_ptr<arrow::RecordBatch> next();
   int64_t rows_read() const { return rows_; }
+  uint64_t bytes_read() const { return bytes_; }  // COPY data received so far
   const std::shared_ptr<arrow::Schema>& schema() const { return schema_; }
 
  private:
@@ -38,6 +39,7 @@ class PostgresCopyReader {
   std::vector<std::unique_ptr<Column>> columns_;
   bool header_done_ = false, done_ = false;
   int64_t rows_ = 0;
+  uint64_t bytes_ = 0;
 };
 
 }  // namespace datalab

@@ -1,0 +1,136 @@
+#include "transfer/command/copy_command.h"
+
+#include <unistd.h>
+
+#include <memory>
+
+#include <fmt/format.h>
+
+#include "core/error.h"
+#include "core/progress.h"
+#include "transfer/copy_run.h"
+#include "transfer/endpoint.h"
+#include "transfer/postgres/postgres_endpoint.h"
+
+namespace datalab::transfer {
+
+namespace {
+
+struct Arguments {
+  std::string source, target, mode = "append", cursor;
+  std::vector<std::string> keys, casts;
+  bool create = false, incremental = false;
+};
+
+[[noreturn]] void unsupported(const Endpoint& e, const char* role) {
+  throw ConfigError(fmt::format("copying {} {} ('{}') is not supported yet; supported now: PostgreSQL", role,
+                                e.kind_name(), e.masked));
+}
+
+SourceFactory source_factory(const Endpoint& e) {
+  switch (e.kind) {
+    case EndpointKind::postgres:
+      return [e](const std::optional<IncrementalFilter>& filter) { return make_postgres_source(e, filter); };
+    default:
+      unsupported(e, "from");
+  }
+}
+
+std::unique_ptr<BatchTarget> make_target(const Endpoint& e) {
+  switch (e.kind) {
+    case EndpointKind::postgres: return make_postgres_target(e);
+    default: unsupported(e, "into");
+  }
+}
+
+WriteMode mode_of(const std::string& text) {
+  if (text == "append") return WriteMode::append;
+  if (text == "replace") return WriteMode::replace;
+  if (text == "merge") return WriteMode::merge;
+  throw ConfigError(fmt::format("--mode {}: expected append, replace or merge", text));
+}
+
+std::string bytes_text(uint64_t bytes) {
+  if (bytes >= (1ull << 30)) return fmt::format("{:.2f} GiB", bytes / double(1ull << 30));
+  if (bytes >= (1ull << 20)) return fmt::format("{:.1f} MiB", bytes / double(1ull << 20));
+  if (bytes >= (1ull << 10)) return fmt::format("{:.1f} KiB", bytes / double(1ull << 10));
+  return fmt::format("{} B", bytes);
+}
+
+std::string watermark_text(const std::optional<Watermark>& mark) {
+  if (!mark) return "(none: every row)";
+  if (mark->key.empty()) return mark->cursor;
+  return fmt::format("{} (key {})", mark->cursor, fmt::join(mark->key, ", "));
+}
+
+void run(const Arguments& args, AppContext& context) {
+  const Endpoint source = parse_endpoint(args.source, context.config);
+  const Endpoint target_end = parse_endpoint(args.target, context.config);
+  CopyOptions options;
+  options.target.mode = mode_of(args.mode);
+  options.target.merge_keys = args.keys;
+  options.target.create = args.create;
+  for (const auto& cast : args.casts) {
+    const auto equals = cast.find('=');
+    if (equals == std::string::npos || equals == 0) {
+      throw ConfigError(fmt::format("--cast {}: expected column=type, e.g. price=decimal(12,2)", cast));
+    }
+    options.casts.emplace_back(cast.substr(0, equals), parse_arrow_type(cast.substr(equals + 1)));
+  }
+  if (args.incremental) {
+    if (args.cursor.empty()) throw ConfigError("--incremental needs --cursor column (e.g. --cursor updated_at)");
+    options.incremental = IncrementalFilter{args.cursor, args.keys, std::nullopt};
+  } else if (!args.cursor.empty()) {
+    throw ConfigError("--cursor is for incremental copies: add --incremental");
+  }
+  if (options.target.mode == WriteMode::replace && options.incremental) {
+    throw ConfigError("--incremental copies only new rows: use --mode append or merge, not replace");
+  }
+  options.progress = context.format == OutputFormat::Table && isatty(STDERR_FILENO) == 1;
+
+  auto target = make_target(target_end);
+  const CopyResult result = run_copy(source_factory(source), *target, source.masked, options);
+
+  std::vector<std::pair<std::string, std::string>> items = {
+      {"source", source.masked},
+      {"target", target_end.masked},
+      {"mode", args.mode},
+      {"rows", std::to_string(result.rows)},
+      {"rejected", "0"},
+      {"bytes read", bytes_text(result.bytes_read)},
+      {"bytes written", bytes_text(result.bytes_written)},
+      {"seconds", fmt::format("{:.3f}", result.seconds)},
+      {"rows/s", result.seconds > 0 ? human_rate(result.rows / result.seconds) : "-"},
+  };
+  if (options.incremental) {
+    items.emplace_back("watermark before", watermark_text(result.previous));
+    items.emplace_back("watermark after", watermark_text(result.watermark));
+    items.emplace_back("rows with a NULL cursor (not copied)", std::to_string(result.null_cursor_rows));
+  }
+  Report report(context.format);
+  report.summary("copy", items);
+  report.finish();
+}
+
+}  // namespace
+
+void add_copy_command(CLI::App& root, AppContext& context) {
+  auto args = std::make_shared<Arguments>();
+  auto* copy = root.add_subcommand(
+      "copy", "copy a table, query or files from one storage to another (PostgreSQL, ClickHouse, S3/local files, ...)");
+  copy->add_option("source", args->source, "postgres://…?table=schema.t | ?query=SELECT…, s3://bucket/key.parquet, …")
+      ->required();
+  copy->add_option("target", args->target, "postgres://…?table=schema.t, clickhouse://…/db.table, s3://…, a path")
+      ->required();
+  copy->add_option("--mode", args->mode, "append | replace (atomic) | merge (upsert on --key)")->capture_default_str();
+  copy->add_option("--key", args->keys, "key columns: merge upserts on them; incremental breaks cursor ties by them")
+      ->delimiter(',');
+  copy->add_flag("--create", args->create, "create a missing target table from the source's columns");
+  copy->add_flag("--incremental", args->incremental, "copy only rows past the watermark the target stored last time");
+  copy->add_option("--cursor", args->cursor, "incremental: the column that grows (updated_at, id)");
+  copy->add_option("--cast", args->casts, "column=type conversions, e.g. --cast price=decimal(12,2)");
+  copy->fallthrough();  // --format json after the subcommand too
+  copy->callback([args, &context] { run(*args, context); });
+}
+
+}  // namespace datalab::transfer

@@ -1,0 +1,171 @@
+#include "transfer/copy_run.h"
+
+#include <regex>
+
+#include <arrow/compute/cast.h>
+#include <arrow/compute/initialize.h>
+#include <arrow/util/decimal.h>
+#include <fmt/format.h>
+
+#include "core/arrow_status.h"
+#include "core/dates.h"
+#include "core/error.h"
+#include "core/progress.h"
+#include "core/stopwatch.h"
+
+namespace datalab::transfer {
+
+namespace {
+
+// The schema after the user's --cast columns; a cast naming no source column is an error.
+std::shared_ptr<arrow::Schema> cast_schema(const arrow::Schema& schema, const CopyOptions& options) {
+  arrow::FieldVector fields = schema.fields();
+  for (const auto& [column, type] : options.casts) {
+    const int index = schema.GetFieldIndex(column);
+    if (index < 0) throw ConfigError(fmt::format("--cast {}: the source has no column '{}'", column, column));
+    fields[index] = fields[index]->WithType(type);
+  }
+  return arrow::schema(fields);
+}
+
+// Converts a batch to `schema` column by column (only where the types differ).
+std::shared_ptr<arrow::RecordBatch> conform(const std::shared_ptr<arrow::RecordBatch>& batch,
+                                            const std::shared_ptr<arrow::Schema>& schema, int64_t first_row) {
+  if (batch->schema()->Equals(*schema, /*check_metadata=*/false)) return batch;
+  std::vector<std::shared_ptr<arrow::Array>> columns;
+  for (int c = 0; c < batch->num_columns(); ++c) {
+    const auto& want = schema->field(c)->type();
+    if (batch->column(c)->type()->Equals(*want)) {
+      columns.push_back(batch->column(c));
+      continue;
+    }
+    auto cast = arrow::compute::Cast(*batch->column(c), want, arrow::compute::CastOptions::Safe());
+    if (!cast.ok()) {
+      throw ConfigError(fmt::format("column '{}': a value in rows {}-{} cannot be converted from {} to {}: {}",
+                                    schema->field(c)->name(), first_row + 1, first_row + batch->num_rows(),
+                                    batch->column(c)->type()->ToString(), want->ToString(),
+                                    cast.status().message()));
+    }
+    columns.push_back(*cast);
+  }
+  return arrow::RecordBatch::Make(schema, batch->num_rows(), std::move(columns));
+}
+
+std::string micros_text(int64_t micros, bool zoned) {
+  const int64_t day_micros = 86'400'000'000LL;
+  int64_t days = micros / day_micros;
+  int64_t rest = micros % day_micros;
+  if (rest < 0) {
+    rest += day_micros;
+    --days;
+  }
+  const int64_t seconds = rest / 1'000'000;
+  return fmt::format("{} {:02}:{:02}:{:02}.{:06}{}", format_iso_date(static_cast<int32_t>(days)), seconds / 3600,
+                     seconds / 60 % 60, seconds % 60, rest % 1'000'000, zoned ? "+00" : "");
+}
+
+}  // namespace
+
+std::string literal_text(const arrow::Array& array, int64_t row) {
+  switch (array.type_id()) {
+    case arrow::Type::DATE32:
+      return format_iso_date(static_cast<const arrow::Date32Array&>(array).Value(row));
+    case arrow::Type::TIMESTAMP: {
+      const auto& type = static_cast<const arrow::TimestampType&>(*array.type());
+      int64_t value = static_cast<const arrow::TimestampArray&>(array).Value(row);
+      switch (type.unit()) {
+        case arrow::TimeUnit::SECOND: value *= 1'000'000; break;
+        case arrow::TimeUnit::MILLI: value *= 1'000; break;
+        case arrow::TimeUnit::MICRO: break;
+        case arrow::TimeUnit::NANO: value /= 1'000; break;
+      }
+      return micros_text(value, !type.timezone().empty());
+    }
+    case arrow::Type::DECIMAL128: {
+      const auto& type = static_cast<const arrow::Decimal128Type&>(*array.type());
+      return arrow::Decimal128(static_cast<const arrow::Decimal128Array&>(array).GetValue(row)).ToString(type.scale());
+    }
+    default: {
+      auto scalar = unwrap_arrow(array.GetScalar(row), "cannot read a watermark value");
+      return scalar->ToString();
+    }
+  }
+}
+
+std::shared_ptr<arrow::DataType> parse_arrow_type(const std::string& name) {
+  static const std::vector<std::pair<std::vector<std::string>, std::shared_ptr<arrow::DataType>>> simple = {
+      {{"int16", "smallint"}, arrow::int16()},
+      {{"int32", "int", "integer"}, arrow::int32()},
+      {{"int64", "bigint"}, arrow::int64()},
+      {{"float32", "float", "real"}, arrow::float32()},
+      {{"float64", "double"}, arrow::float64()},
+      {{"bool", "boolean"}, arrow::boolean()},
+      {{"utf8", "string", "text"}, arrow::utf8()},
+      {{"date32", "date"}, arrow::date32()},
+      {{"timestamp[us]", "timestamp"}, arrow::timestamp(arrow::TimeUnit::MICRO)},
+      {{"timestamp[us, UTC]", "timestamptz"}, arrow::timestamp(arrow::TimeUnit::MICRO, "UTC")},
+  };
+  for (const auto& [names, type] : simple) {
+    for (const auto& n : names) {
+      if (n == name) return type;
+    }
+  }
+  static const std::regex decimal(R"(decimal(?:128)?\((\d+),\s*(\d+)\))");
+  std::smatch match;
+  if (std::regex_match(name, match, decimal)) {
+    const int precision = std::stoi(match[1]), scale = std::stoi(match[2]);
+    if (precision < 1 || precision > 38 || scale > precision) {
+      throw ConfigError(fmt::format("--cast type {}: precision must be 1-38 and scale at most the precision", name));
+    }
+    return arrow::decimal128(precision, scale);
+  }
+  throw ConfigError(fmt::format("--cast type '{}' is unknown (expected int16, int32, int64, float32, float64, bool, "
+                                "utf8, date32, timestamp, timestamptz or decimal(p,s))",
+                                name));
+}
+
+CopyResult run_copy(const SourceFactory& make_source, BatchTarget& target, const std::string& source_id,
+                    const CopyOptions& options) {
+  check_arrow(arrow::compute::Initialize(), "cannot initialise Arrow's compute kernels");
+  const auto start = std::chrono::steady_clock::now();
+  CopyResult result;
+  std::optional<IncrementalFilter> filter = options.incremental;
+  if (filter) {
+    filter->after = target.stored_watermark(source_id, *filter);
+    result.previous = filter->after;
+  }
+  auto source = make_source(filter);
+  const auto source_schema = cast_schema(*source->schema(), options);
+  const auto target_schema = target.open(source_schema, options.target);
+
+  std::optional<ProgressBar> progress;
+  if (options.progress) progress.emplace("copying", 0);
+  std::shared_ptr<arrow::RecordBatch> last;
+  while (auto batch = source->next()) {
+    if (batch->num_rows() == 0) continue;
+    auto conformed = conform(batch, target_schema, result.rows);
+    target.write(*conformed);
+    result.rows += batch->num_rows();
+    if (progress) progress->advance(static_cast<uint64_t>(batch->num_rows()));
+    last = std::move(batch);
+  }
+  if (filter) {
+    result.null_cursor_rows = source->null_cursor_rows();
+    result.watermark = filter->after;
+    if (last) {
+      const int64_t row = last->num_rows() - 1;
+      Watermark mark;
+      mark.cursor = literal_text(*last->GetColumnByName(filter->cursor_column), row);
+      for (const auto& key : filter->key_columns) mark.key.push_back(literal_text(*last->GetColumnByName(key), row));
+      result.watermark = mark;
+    }
+  }
+  target.commit(source_id, result.watermark);
+  if (progress) progress->finish();
+  result.bytes_read = source->bytes_read();
+  result.bytes_written = target.bytes_written();
+  result.seconds = seconds_since(start);
+  return result;
+}
+
+}  // namespace datalab::transfer
