@@ -10,6 +10,8 @@
 #include "core/progress.h"
 #include "transfer/copy_run.h"
 #include "transfer/endpoint.h"
+#include "transfer/clickhouse/clickhouse_endpoint.h"
+#include "transfer/files/file_endpoint.h"
 #include "transfer/postgres/postgres_endpoint.h"
 
 namespace datalab::transfer {
@@ -23,24 +25,36 @@ struct Arguments {
 };
 
 [[noreturn]] void unsupported(const Endpoint& e, const char* role) {
-  throw ConfigError(fmt::format("copying {} {} ('{}') is not supported yet; supported now: PostgreSQL", role,
-                                e.kind_name(), e.masked));
+  throw ConfigError(fmt::format("copying {} {} ('{}') is not supported yet", role, e.kind_name(), e.masked));
 }
 
-SourceFactory source_factory(const Endpoint& e) {
+SourceFactory source_factory(const Endpoint& e, const Config& config) {
   switch (e.kind) {
     case EndpointKind::postgres:
       return [e](const std::optional<IncrementalFilter>& filter) { return make_postgres_source(e, filter); };
-    default:
-      unsupported(e, "from");
+    case EndpointKind::clickhouse:
+      return [e](const std::optional<IncrementalFilter>& filter) { return make_clickhouse_source(e, filter); };
+    case EndpointKind::files:
+      return [e, &config](const std::optional<IncrementalFilter>& filter) {
+        return make_file_source(e, config, filter);
+      };
+    case EndpointKind::iceberg:
+    case EndpointKind::kafka:
+      break;
   }
+  unsupported(e, "from");
 }
 
-std::unique_ptr<BatchTarget> make_target(const Endpoint& e) {
+std::unique_ptr<BatchTarget> make_target(const Endpoint& e, const Config& config) {
   switch (e.kind) {
     case EndpointKind::postgres: return make_postgres_target(e);
-    default: unsupported(e, "into");
+    case EndpointKind::clickhouse: return make_clickhouse_target(e);
+    case EndpointKind::files: return make_file_target(e, config);
+    case EndpointKind::iceberg:
+    case EndpointKind::kafka:
+      break;
   }
+  unsupported(e, "into");
 }
 
 WriteMode mode_of(const std::string& text) {
@@ -88,8 +102,8 @@ void run(const Arguments& args, AppContext& context) {
   }
   options.progress = context.format == OutputFormat::Table && isatty(STDERR_FILENO) == 1;
 
-  auto target = make_target(target_end);
-  const CopyResult result = run_copy(source_factory(source), *target, source.masked, options);
+  auto target = make_target(target_end, context.config);
+  const CopyResult result = run_copy(source_factory(source, context.config), *target, source.masked, options);
 
   std::vector<std::pair<std::string, std::string>> items = {
       {"source", source.masked},
