@@ -1,0 +1,176 @@
+"""datalab copy between PostgreSQL tables, checked with psql: every type and edge value
+arrives as it left, merge upserts, replace is all or nothing for readers, a type the target
+cannot hold is refused before any row, and an incremental copy killed part way loses and
+repeats nothing when it runs again."""
+import os
+import signal
+import subprocess
+import threading
+import time
+import uuid
+
+import pytest
+
+from conftest import ROOT
+
+DB = "postgres:///?table="
+
+
+@pytest.fixture
+def schema(psql):
+    name = "copy_pg_" + uuid.uuid4().hex[:8]
+    psql.query(f"CREATE SCHEMA {name}")
+    yield name
+    psql.query(f"DROP SCHEMA {name} CASCADE")
+    psql.query("DO $$ BEGIN IF to_regclass('datalab.copy_watermarks') IS NOT NULL THEN "
+               f"DELETE FROM datalab.copy_watermarks WHERE target_table LIKE '{name}.%'; "
+               "IF NOT EXISTS (SELECT 1 FROM datalab.copy_watermarks) THEN DROP SCHEMA datalab CASCADE; END IF; "
+               "END IF; END $$")
+
+
+def rows_text(psql, table, order="1"):
+    return psql.query(f"SELECT t::text FROM {table} t ORDER BY {order}")
+
+
+def test_every_type_and_edge_value_arrives_as_it_left(datalab, psql, schema):
+    psql.query(f"""
+        CREATE TABLE {schema}.src (id integer, small smallint, big bigint, real_v real, double_v double precision,
+          price numeric(38,10), cents numeric(12,2), name text, code varchar(8), flag boolean, day date,
+          at timestamp, at_tz timestamptz, raw bytea);
+        INSERT INTO {schema}.src VALUES
+          (1, -32768, -9223372036854775808, -3.4e38, 5e-324, -9999999999999999999999999999.9999999999, -0.01,
+           '', 'a', true, '0001-01-01', '1969-12-31 23:59:59.999999', '1900-01-01 00:00:00+00', '\\x00ff'),
+          (2, 32767, 9223372036854775807, 1.5, -1.7976931348623157e308, 0.0000000001, 9999999999.99,
+           E'tab\\there\\nnew line "quoted" \\\\ back ''single'' 😀 ünï', 'zzzzzzzz', false, '9999-12-31',
+           '2024-02-29 12:00:00', '2038-01-19 03:14:08+05', ''),
+          (3, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL)""")
+    report = datalab.json("copy", f"{DB}{schema}.src", f"{DB}{schema}.dst", "--create")
+    summary = report[0]["summary"]
+    assert summary["rows"] == "3"
+    assert summary["rejected"] == "0"
+    assert rows_text(psql, f"{schema}.dst", "id") == rows_text(psql, f"{schema}.src", "id")
+    # The created table has the source's column types.
+    types = psql.query(f"SELECT column_name, data_type FROM information_schema.columns "
+                       f"WHERE table_schema = '{schema}' AND table_name = 'dst' ORDER BY ordinal_position")
+    assert dict(types)["price"] == "numeric" and dict(types)["at_tz"] == "timestamp with time zone"
+    # A query is a source too.
+    datalab.run("copy", f"postgres:///?query=SELECT%20id,%20name%20FROM%20{schema}.src%20WHERE%20id%20%3E%201",
+                f"{DB}{schema}.names", "--create")
+    assert psql.query(f"SELECT id, name IS NULL FROM {schema}.names ORDER BY id") == [["2", "f"], ["3", "t"]]
+
+
+def test_merge_updates_existing_rows_and_inserts_new_ones(datalab, psql, schema):
+    psql.query(f"""
+        CREATE TABLE {schema}.dst (id bigint PRIMARY KEY, name text, qty integer);
+        INSERT INTO {schema}.dst VALUES (1, 'one', 1), (2, 'two', 2);
+        CREATE TABLE {schema}.src (id bigint, name text, qty integer);
+        INSERT INTO {schema}.src VALUES (2, 'TWO', 20), (3, 'three', 3)""")
+    datalab.run("copy", f"{DB}{schema}.src", f"{DB}{schema}.dst", "--mode", "merge", "--key", "id")
+    assert psql.query(f"SELECT * FROM {schema}.dst ORDER BY id") == [
+        ["1", "one", "1"], ["2", "TWO", "20"], ["3", "three", "3"]]
+    # A key that is not unique in the target is a clear error, and nothing changes.
+    failed = datalab.run("copy", f"{DB}{schema}.src", f"{DB}{schema}.dst", "--mode", "merge", "--key", "name",
+                         check=False)
+    assert failed.returncode == 2, failed.stderr
+    assert "not a primary key or unique constraint" in failed.stderr
+    assert psql.scalar(f"SELECT count(*) FROM {schema}.dst") == "3"
+
+
+def test_replace_shows_readers_the_old_rows_or_the_new_never_half(datalab, psql, schema):
+    psql.query(f"""
+        CREATE TABLE {schema}.src AS SELECT g AS id, md5(g::text) AS payload FROM generate_series(1, 600000) g;
+        CREATE TABLE {schema}.dst AS SELECT g AS id, 'old' AS payload FROM generate_series(1, 10) g""")
+    seen, stop = set(), threading.Event()
+
+    def read():
+        while not stop.is_set():
+            seen.add(psql.scalar(f"SELECT count(*) FROM {schema}.dst"))
+            time.sleep(0.02)
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    try:
+        datalab.run("copy", f"{DB}{schema}.src", f"{DB}{schema}.dst", "--mode", "replace")
+    finally:
+        stop.set()
+        reader.join()
+    assert seen <= {"10", "600000"}, seen
+    assert psql.scalar(f"SELECT count(*) FROM {schema}.dst") == "600000"
+
+
+def test_a_copy_that_fails_part_way_leaves_the_previous_rows(datalab, psql, schema):
+    psql.query(f"""
+        CREATE TABLE {schema}.src AS SELECT g AS id, CASE WHEN g = 150000 THEN 'x' ELSE g::text END AS n
+          FROM generate_series(1, 200000) g;
+        CREATE TABLE {schema}.dst (id integer, n integer);
+        INSERT INTO {schema}.dst VALUES (7, 7)""")
+    failed = datalab.run("copy", f"{DB}{schema}.src", f"{DB}{schema}.dst", "--mode", "replace",
+                         "--cast", "n=int32", check=False)
+    assert failed.returncode == 2, failed.stderr
+    assert "column 'n'" in failed.stderr and "cannot be converted" in failed.stderr
+    assert psql.query(f"SELECT * FROM {schema}.dst") == [["7", "7"]]
+
+
+def test_a_type_the_target_cannot_hold_is_refused_before_any_row(datalab, psql, schema):
+    psql.query(f"""
+        CREATE TABLE {schema}.src (id bigint, label text);
+        INSERT INTO {schema}.src VALUES (1, 'a'), (2, 'b');
+        CREATE TABLE {schema}.dst (id integer, label text)""")
+    refused = datalab.run("copy", f"{DB}{schema}.src", f"{DB}{schema}.dst", check=False)
+    assert refused.returncode == 2
+    assert "column 'id'" in refused.stderr and "int64" in refused.stderr and "integer" in refused.stderr
+    assert "--cast id=" in refused.stderr
+    assert psql.scalar(f"SELECT count(*) FROM {schema}.dst") == "0"
+    # With an explicit cast the values that fit go in.
+    datalab.run("copy", f"{DB}{schema}.src", f"{DB}{schema}.dst", "--cast", "id=int32")
+    assert psql.query(f"SELECT * FROM {schema}.dst ORDER BY id") == [["1", "a"], ["2", "b"]]
+    # A wider target column takes the value as it is.
+    psql.query(f"CREATE TABLE {schema}.wide (id numeric(30,0), label varchar(10))")
+    datalab.run("copy", f"{DB}{schema}.dst", f"{DB}{schema}.wide")
+    assert psql.scalar(f"SELECT sum(id) FROM {schema}.wide") == "3"
+    missing = datalab.run("copy", f"{DB}{schema}.src", f"{DB}{schema}.nowhere", check=False)
+    assert missing.returncode == 2 and "--create" in missing.stderr
+
+
+def test_an_incremental_copy_killed_part_way_loses_and_repeats_nothing(datalab, psql, schema):
+    # Many rows share a cursor value: the key breaks the ties, also across runs.
+    psql.query(f"""
+        CREATE TABLE {schema}.src (id bigint, updated_at timestamptz, v text);
+        INSERT INTO {schema}.src SELECT g, timestamptz '2024-01-01' + (g / 1000) * interval '1 second', md5(g::text)
+          FROM generate_series(1, 3000000) g;
+        INSERT INTO {schema}.src VALUES (0, NULL, 'no cursor');
+        CREATE TABLE {schema}.dst (id bigint, updated_at timestamptz, v text)""")
+    args = ["copy", f"{DB}{schema}.src", f"{DB}{schema}.dst", "--incremental", "--cursor", "updated_at",
+            "--key", "id"]
+    run = subprocess.Popen([datalab.binary, *args], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    time.sleep(1.0)
+    run.send_signal(signal.SIGKILL)
+    run.wait()
+    assert run.returncode == -signal.SIGKILL, "the first run finished before it could be killed"
+    assert psql.scalar(f"SELECT count(*) FROM {schema}.dst") == "0"
+    assert psql.scalar("SELECT to_regclass('datalab.copy_watermarks') IS NULL OR NOT EXISTS "
+                       f"(SELECT 1 FROM datalab.copy_watermarks WHERE target_table = '{schema}.dst')") == "t"
+
+    first = datalab.json(*args)[0]["summary"]
+    assert first["rows"] == "3000000"
+    assert first["rows with a NULL cursor (not copied)"] == "1"
+    # Ties with the watermark (same cursor, larger id), a later row, and one earlier than the
+    # watermark (never copied: an incremental copy only moves forward).
+    last_cursor = psql.scalar(f"SELECT max(updated_at) FROM {schema}.src")
+    psql.query(f"""INSERT INTO {schema}.src VALUES
+        (3000001, '{last_cursor}', 'tie'), (3000002, '{last_cursor}'::timestamptz + interval '1 hour', 'later'),
+        (3000003, '2023-01-01', 'late arrival')""")
+    second = datalab.json(*args)[0]["summary"]
+    assert second["rows"] == "2"
+    third = datalab.json(*args)[0]["summary"]
+    assert third["rows"] == "0"
+    assert psql.query(f"SELECT count(*), count(DISTINCT id), min(id), max(id) FROM {schema}.dst") == [
+        ["3000002", "3000002", "1", "3000002"]]
+
+
+def test_secrets_in_urls_never_show(datalab, psql, schema):
+    failed = datalab.run("copy", "postgres://it_one:Wr0ng-Secret-77@127.0.0.1:10452/it_one?table=x.y",
+                         f"{DB}{schema}.dst", check=False)
+    assert failed.returncode == 3, failed.stderr
+    assert "Wr0ng-Secret-77" not in failed.stderr + failed.stdout
+    assert "password authentication failed" in failed.stderr
