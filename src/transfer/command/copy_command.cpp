@@ -12,6 +12,7 @@
 #include "transfer/endpoint.h"
 #include "transfer/clickhouse/clickhouse_endpoint.h"
 #include "transfer/files/file_endpoint.h"
+#include "transfer/iceberg/iceberg_endpoint.h"
 #include "transfer/postgres/postgres_endpoint.h"
 
 namespace datalab::transfer {
@@ -50,7 +51,7 @@ std::unique_ptr<BatchTarget> make_target(const Endpoint& e, const Config& config
     case EndpointKind::postgres: return make_postgres_target(e);
     case EndpointKind::clickhouse: return make_clickhouse_target(e);
     case EndpointKind::files: return make_file_target(e, config);
-    case EndpointKind::iceberg:
+    case EndpointKind::iceberg: return make_iceberg_target(e, config);
     case EndpointKind::kafka:
       break;
   }

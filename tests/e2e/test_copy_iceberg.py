@@ -1,0 +1,79 @@
+"""datalab copy from PostgreSQL into an Iceberg table, read back by pyiceberg through the
+PostgreSQL SQL catalog: every type arrives, append adds a snapshot, replace overwrites, and a
+copy that fails leaves the table at its last snapshot."""
+import decimal
+import os
+import uuid
+from urllib.parse import quote
+
+import pytest
+
+from test_s3_upload import catalog, own_s3, remove_own_s3
+
+pa = pytest.importorskip("pyarrow")
+
+
+@pytest.fixture
+def s3(psql):
+    env = own_s3()
+    saved = dict(os.environ)
+    os.environ.update(env)
+    yield env
+    os.environ.clear()
+    os.environ.update(saved)
+    remove_own_s3(env, psql)
+
+
+@pytest.fixture
+def schema(psql):
+    name = "copy_ice_" + uuid.uuid4().hex[:8]
+    psql.query(f"CREATE SCHEMA {name}")
+    yield name
+    psql.query(f"DROP SCHEMA {name} CASCADE")
+
+
+def test_postgres_into_iceberg_append_replace_and_failure(datalab, psql, s3, schema):
+    psql.query(f"""
+        CREATE TABLE {schema}.src (id bigint, small smallint, price numeric(12,2), name text, flag boolean,
+          day date, at timestamp, at_tz timestamptz, ratio double precision);
+        INSERT INTO {schema}.src VALUES
+          (1, -32768, -0.01, 'ünï 😀', true, '1969-12-31', '1969-12-31 23:59:59.999999', '2024-01-01 00:00:00+02', -1.5),
+          (2, 32767, 9999999999.99, '', false, '2024-02-29', '2024-02-29 12:00:00', '1900-01-01 00:00:00+00', 1e300),
+          (3, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL)""")
+    target = f"iceberg://{s3['S3_CATALOG']}/{schema}.items"
+    source = f"postgres:///?table={schema}.src"
+    missing = datalab.run("copy", source, target, check=False)
+    assert missing.returncode == 2 and "--create" in missing.stderr
+
+    datalab.run("copy", source, target, "--create")
+    table = catalog(s3).load_table(f"{schema}.items")
+    rows = table.scan().to_arrow().sort_by("id").to_pylist()
+    assert [r["id"] for r in rows] == [1, 2, 3]
+    assert rows[0]["small"] == -32768 and rows[1]["small"] == 32767  # smallint widened to Iceberg int
+    assert rows[0]["price"] == decimal.Decimal("-0.01") and rows[1]["price"] == decimal.Decimal("9999999999.99")
+    assert rows[0]["name"] == "ünï 😀" and rows[1]["name"] == "" and rows[2]["name"] is None
+    assert rows[0]["at"].isoformat() == "1969-12-31T23:59:59.999999"
+    assert rows[0]["at_tz"].isoformat() == "2023-12-31T22:00:00+00:00"
+    assert str(table.schema().find_field("at_tz").field_type) == "timestamptz"
+
+    datalab.run("copy", source, target)
+    table = catalog(s3).load_table(f"{schema}.items")
+    assert len(table.metadata.snapshots) == 2 and table.scan().to_arrow().num_rows == 6
+
+    datalab.run("copy", source, target, "--mode", "replace")
+    table = catalog(s3).load_table(f"{schema}.items")
+    assert len(table.metadata.snapshots) == 3 and table.scan().to_arrow().num_rows == 3
+    snapshot = table.current_snapshot().snapshot_id
+
+    # A replace whose cast fails on a later row ('x' is not a number) stops before the commit:
+    # the table stays at its snapshot, with its rows.
+    psql.query(f"INSERT INTO {schema}.src (id, name) VALUES (4, 'x')")
+    query = quote(f"SELECT id, CASE WHEN id = 4 THEN 'x' ELSE small::text END AS small, price, name, flag, day, at, "
+                  f"at_tz, ratio FROM {schema}.src ORDER BY id")
+    failed = datalab.run("copy", f"postgres:///?query={query}", target, "--mode", "replace", "--cast", "small=int32",
+                         check=False)
+    assert failed.returncode == 2, failed.stderr
+    assert "column 'small'" in failed.stderr and "cannot be converted" in failed.stderr
+    table = catalog(s3).load_table(f"{schema}.items")
+    assert table.current_snapshot().snapshot_id == snapshot and table.scan().to_arrow().num_rows == 3
+    assert s3["AWS_SECRET_ACCESS_KEY"] not in failed.stdout + failed.stderr
