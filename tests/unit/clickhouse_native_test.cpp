@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <arrow/api.h>
+#include <fmt/format.h>
 
 #include "core/error.h"
 #include "modules/clickhouse/web_log_analytics.h"
@@ -57,6 +58,75 @@ TEST(ClickHouseNativeEncoderTest, MapsArrowTypesAndNullable) {
   ASSERT_EQ(out.substr(0, header.size()), header);
   EXPECT_EQ(out.substr(header.size(), 2), bytes({0, 1}));
   EXPECT_EQ(out.substr(header.size() + 2, 4), bytes({7, 0, 0, 0}));
+}
+
+// The column's data after its name and type in a one-column block.
+std::string column_data(const std::string& block, const std::string& name, const std::string& type) {
+  const std::string header = bytes({1}) + block.substr(1, 1) + static_cast<char>(name.size()) + name +
+                             static_cast<char>(type.size()) + type;
+  EXPECT_EQ(block.substr(0, header.size()), header);
+  return block.substr(header.size());
+}
+
+TEST(ClickHouseNativeEncoderTest, DecimalsAreLittleEndianUnscaledIntegersOfThePrecisionsWidth) {
+  // Decimal32 for P <= 9, Decimal64 for P <= 18, Decimal128 above; -1.25 at scale 2 is -125.
+  for (const auto& [precision, width] : std::vector<std::pair<int, int>>{{9, 4}, {18, 8}, {38, 16}}) {
+    const auto type = arrow::decimal128(precision, 2);
+    arrow::Decimal128Builder builder(type);
+    ASSERT_TRUE(builder.Append(arrow::Decimal128(-125)).ok());
+    ASSERT_TRUE(builder.Append(arrow::Decimal128(3)).ok());
+    auto schema = arrow::schema({arrow::field("d", type, false)});
+    auto batch = arrow::RecordBatch::Make(schema, 2, {builder.Finish().ValueOrDie()});
+    std::string out;
+    NativeBlockEncoder(schema).encode(*batch, out);
+    const std::string name = fmt::format("Decimal({}, 2)", precision);
+    EXPECT_EQ(NativeBlockEncoder::clickhouse_type(*type), name);
+    std::string expected(static_cast<std::size_t>(width), '\xff');
+    expected[0] = static_cast<char>(-125);
+    std::string three(static_cast<std::size_t>(width), '\0');
+    three[0] = 3;
+    EXPECT_EQ(column_data(out, "d", name), expected + three) << precision;
+  }
+}
+
+TEST(ClickHouseNativeEncoderTest, RefusesDatesBefore1970NamingTheColumnAndRows) {
+  arrow::Date32Builder builder;
+  ASSERT_TRUE(builder.AppendValues({0, -1}).ok());  // 1970-01-01, 1969-12-31
+  auto schema = arrow::schema({arrow::field("born", arrow::date32(), false)});
+  auto batch = arrow::RecordBatch::Make(schema, 2, {builder.Finish().ValueOrDie()});
+  std::string out;
+  try {
+    NativeBlockEncoder(schema).encode(*batch, out, 100);
+    FAIL() << "a date before 1970 was encoded";
+  } catch (const ConfigError& e) {
+    const std::string message = e.what();
+    EXPECT_NE(message.find("column 'born'"), std::string::npos) << message;
+    EXPECT_NE(message.find("1969-12-31"), std::string::npos) << message;
+    EXPECT_NE(message.find("row 102"), std::string::npos) << message;
+    EXPECT_NE(message.find("rows 101-102"), std::string::npos) << message;
+  }
+  // A negative timestamp does not wrap into DateTime either.
+  arrow::TimestampBuilder seconds(arrow::timestamp(arrow::TimeUnit::SECOND), arrow::default_memory_pool());
+  ASSERT_TRUE(seconds.Append(-1).ok());
+  auto ts_schema = arrow::schema({arrow::field("t", arrow::timestamp(arrow::TimeUnit::SECOND), false)});
+  auto ts_batch = arrow::RecordBatch::Make(ts_schema, 1, {seconds.Finish().ValueOrDie()});
+  EXPECT_THROW(NativeBlockEncoder(ts_schema).encode(*ts_batch, out), ConfigError);
+}
+
+TEST(ClickHouseNativeEncoderTest, ReadsClickHouseTypesAsArrowFields) {
+  EXPECT_TRUE(NativeBlockEncoder::arrow_field("a", "Int64")->Equals(*arrow::field("a", arrow::int64(), false)));
+  EXPECT_TRUE(NativeBlockEncoder::arrow_field("a", "Nullable(String)")->Equals(*arrow::field("a", arrow::utf8(), true)));
+  EXPECT_TRUE(NativeBlockEncoder::arrow_field("a", "Decimal(38, 10)")->type()->Equals(*arrow::decimal128(38, 10)));
+  EXPECT_TRUE(NativeBlockEncoder::arrow_field("a", "Decimal64(4)")->type()->Equals(*arrow::decimal128(18, 4)));
+  EXPECT_TRUE(NativeBlockEncoder::arrow_field("a", "DateTime")->type()->Equals(*arrow::timestamp(arrow::TimeUnit::SECOND)));
+  EXPECT_EQ(NativeBlockEncoder::arrow_field("a", "Array(Int32)"), nullptr);
+  EXPECT_EQ(NativeBlockEncoder::arrow_field("a", "DateTime('UTC')"), nullptr);
+  // Every type the encoder sends reads back as itself.
+  for (const auto& type : {arrow::int8(), arrow::uint64(), arrow::float32(), arrow::utf8(), arrow::date32(),
+                           arrow::decimal128(12, 2)}) {
+    EXPECT_TRUE(NativeBlockEncoder::arrow_field("x", NativeBlockEncoder::clickhouse_type(*type))->type()->Equals(*type))
+        << type->ToString();
+  }
 }
 
 TEST(ClickHouseNativeEncoderTest, VarUIntIsLeb128) {

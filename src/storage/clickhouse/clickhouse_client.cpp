@@ -247,9 +247,13 @@ std::string ClickHouseClient::scalar(std::string_view sql) {
 }
 
 void ClickHouseClient::insert_raw(std::string_view table, std::string_view format, std::string_view body,
-                                  BodyCompression compression) {
+                                  BodyCompression compression, const std::vector<std::string>& columns) {
+  std::string column_list;
+  for (const auto& column : columns) column_list += (column_list.empty() ? " (" : ", ") + quote_identifier(column);
+  if (!column_list.empty()) column_list += ")";
   QueryOptions options;
-  options.settings.emplace_back("query", fmt::format("INSERT INTO {} FORMAT {}", quote_identifier(table), format));
+  options.settings.emplace_back("query",
+                                fmt::format("INSERT INTO {}{} FORMAT {}", quote_identifier(table), column_list, format));
   post(url_parameters(options), body, compression == BodyCompression::Gzip,
        fmt::format("INSERT INTO {} FORMAT {}", table, format));
 }

@@ -73,9 +73,10 @@ class ClickHouseClient {
   QueryResult select(std::string_view sql, const QueryOptions& options = {});
   // The first value of the first row.
   std::string scalar(std::string_view sql);
-  // Sends `body` (data in `format`) as INSERT INTO table FORMAT format.
+  // Sends `body` (data in `format`) as INSERT INTO table [(columns)] FORMAT format; columns
+  // left out get their defaults.
   void insert_raw(std::string_view table, std::string_view format, std::string_view body,
-                  BodyCompression compression = BodyCompression::None);
+                  BodyCompression compression = BodyCompression::None, const std::vector<std::string>& columns = {});
   // Encodes the batch as a Native block and inserts it.
   void insert(std::string_view table, const arrow::RecordBatch& batch,
               BodyCompression compression = BodyCompression::None);

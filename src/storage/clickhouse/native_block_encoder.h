@@ -4,6 +4,7 @@
 // block is: column count, row count (varints), then per column its name, type and data.
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <arrow/api.h>
@@ -15,13 +16,20 @@ class NativeBlockEncoder {
   // Throws Error naming the column when a type has no ClickHouse counterpart here.
   explicit NativeBlockEncoder(std::shared_ptr<arrow::Schema> schema);
 
-  // Appends one block for the batch to `out` (the batch must have the encoder's schema).
-  void encode(const arrow::RecordBatch& batch, std::string& out) const;
+  // Appends one block for the batch to `out` (the batch must have the encoder's schema). A
+  // value the ClickHouse type cannot hold (a Date before 1970, a NULL in a column that is
+  // not Nullable) is a ConfigError naming the column and the rows, counted from first_row + 1.
+  void encode(const arrow::RecordBatch& batch, std::string& out, int64_t first_row = 0) const;
   // "DateTime", "Nullable(String)", ... for each column, in schema order.
   const std::vector<std::string>& clickhouse_types() const { return types_; }
   // The ClickHouse type of an Arrow type: int/uint/float widths, string, bool -> UInt8,
-  // timestamp[s] -> DateTime, date32 -> Date; an empty string when there is none.
+  // timestamp[s] -> DateTime, date32 -> Date, decimal128(p,s) -> Decimal(p, s), binary ->
+  // String; an empty string when there is none.
   static std::string clickhouse_type(const arrow::DataType& type);
+  // The other way: the Arrow field a column of ClickHouse type `type` reads as ("Nullable(T)"
+  // gives a nullable field; DateTime is timestamp[s] without a zone), nullptr when the type is
+  // not one of the above (Array, Enum, DateTime('zone'), LowCardinality, ...).
+  static std::shared_ptr<arrow::Field> arrow_field(const std::string& name, std::string_view type);
 
  private:
   std::shared_ptr<arrow::Schema> schema_;
