@@ -104,6 +104,11 @@ std::shared_ptr<arrow::DataType> parse_arrow_type(const std::string& name) {
       {{"date32", "date"}, arrow::date32()},
       {{"timestamp[us]", "timestamp"}, arrow::timestamp(arrow::TimeUnit::MICRO)},
       {{"timestamp[us, UTC]", "timestamptz"}, arrow::timestamp(arrow::TimeUnit::MICRO, "UTC")},
+      // Whole seconds or milliseconds, for targets that hold no finer time (ClickHouse's DateTime).
+      {{"timestamp[s]"}, arrow::timestamp(arrow::TimeUnit::SECOND)},
+      {{"timestamp[s, UTC]"}, arrow::timestamp(arrow::TimeUnit::SECOND, "UTC")},
+      {{"timestamp[ms]"}, arrow::timestamp(arrow::TimeUnit::MILLI)},
+      {{"timestamp[ms, UTC]"}, arrow::timestamp(arrow::TimeUnit::MILLI, "UTC")},
   };
   for (const auto& [names, type] : simple) {
     for (const auto& n : names) {
@@ -120,7 +125,8 @@ std::shared_ptr<arrow::DataType> parse_arrow_type(const std::string& name) {
     return arrow::decimal128(precision, scale);
   }
   throw ConfigError(fmt::format("--cast type '{}' is unknown (expected int16, int32, int64, float32, float64, bool, "
-                                "utf8, date32, timestamp, timestamptz or decimal(p,s))",
+                                "utf8, date32, timestamp, timestamptz, timestamp[s], timestamp[s, UTC], timestamp[ms], "
+                                "timestamp[ms, UTC] or decimal(p,s))",
                                 name));
 }
 

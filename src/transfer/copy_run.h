@@ -40,7 +40,8 @@ CopyResult run_copy(const SourceFactory& make_source, BatchTarget& target, const
 
 // An Arrow type from its name as a user writes it in --cast: int16, int32, int64, float32,
 // float64, bool, utf8 (string, text), date32 (date), timestamp[us] (timestamp),
-// timestamp[us, UTC] (timestamptz), decimal(p,s). Throws ConfigError listing them.
+// timestamp[us, UTC] (timestamptz), timestamp[s], timestamp[ms] (each also with ", UTC"),
+// decimal(p,s). Throws ConfigError listing them.
 std::shared_ptr<arrow::DataType> parse_arrow_type(const std::string& name);
 
 // A value as SQL literal text, for watermarks: 42, 2024-05-01, 2024-05-01 10:00:00.000001+00.

@@ -1,18 +1,272 @@
 #include "transfer/clickhouse/clickhouse_endpoint.h"
 
+#include <algorithm>
+#include <optional>
+
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include "core/error.h"
+#include "storage/clickhouse/clickhouse_client.h"
+#include "storage/clickhouse/clickhouse_sql.h"
+#include "storage/clickhouse/native_block_encoder.h"
 
 namespace datalab::transfer {
 
-// Being written (issue 13): until then a clear refusal.
+namespace {
+
+using clickhouse::ClickHouseClient;
+using clickhouse::NativeBlockEncoder;
+using clickhouse::quote_identifier;
+using clickhouse::quote_string;
+
+ClickHouseSettings settings_of(const Endpoint& e) {
+  if (!e.options.empty()) {
+    throw ConfigError(fmt::format("'{}': the parameter '{}' is not supported (only query=)", e.masked,
+                                  e.options.begin()->first));
+  }
+  return {e.host, e.port, e.database, e.user, e.password};
+}
+
+struct ChColumn {
+  std::string name, type;
+};
+
+// Whether a value of `from` always fits `to` (so the copy may convert on its way in).
+bool widens(const arrow::DataType& from, const arrow::DataType& to) {
+  using T = arrow::Type;
+  // Integer widths in bytes; unsigned ones negative, so a sign change is visible.
+  const auto width = [](T::type id) {
+    switch (id) {
+      case T::INT8: return 1;
+      case T::INT16: return 2;
+      case T::INT32: return 4;
+      case T::INT64: return 8;
+      case T::UINT8: return -1;
+      case T::UINT16: return -2;
+      case T::UINT32: return -4;
+      case T::UINT64: return -8;
+      default: return 0;
+    }
+  };
+  const int a = width(from.id()), b = width(to.id());
+  if (a && b) {
+    if ((a > 0) == (b > 0)) return std::abs(a) <= std::abs(b);
+    return a < 0 && b > 0 && -a < b;  // unsigned into a wider signed
+  }
+  if (a && to.id() == T::DECIMAL128) {
+    const int digits = std::abs(a) == 1 ? 3 : std::abs(a) == 2 ? 5 : std::abs(a) == 4 ? 10 : 20;
+    const auto& d = static_cast<const arrow::Decimal128Type&>(to);
+    return d.precision() - d.scale() >= digits;
+  }
+  if (a && std::abs(a) <= 4 && to.id() == T::DOUBLE) return true;  // exact below 2^53
+  if (a && std::abs(a) <= 2 && to.id() == T::FLOAT) return true;   // exact below 2^24
+  if (from.id() == T::DECIMAL128 && to.id() == T::DECIMAL128) {
+    const auto& x = static_cast<const arrow::Decimal128Type&>(from);
+    const auto& y = static_cast<const arrow::Decimal128Type&>(to);
+    return y.scale() >= x.scale() && y.precision() - y.scale() >= x.precision() - x.scale();
+  }
+  if (from.id() == T::FLOAT && to.id() == T::DOUBLE) return true;
+  if (from.id() == T::DATE32 && to.id() == T::TIMESTAMP) return true;  // midnight
+  return false;
+}
+
+// Why a source type has no ClickHouse column, with what to do about it.
+std::string unsupported_type_hint(const arrow::Field& field) {
+  if (field.type()->id() == arrow::Type::TIMESTAMP) {
+    const auto& ts = static_cast<const arrow::TimestampType&>(*field.type());
+    return fmt::format("ClickHouse's DateTime holds whole seconds only (this server has no DateTime64): pass "
+                       "--cast {}={} to copy whole seconds (a value with a fraction of a second then fails the copy)",
+                       field.name(), ts.timezone().empty() ? "timestamp[s]" : "timestamp[s, UTC]");
+  }
+  return fmt::format("pass --cast {}=TYPE to convert it", field.name());
+}
+
+// ClickHouse as a copy target. Append streams each batch as one Native INSERT; ClickHouse
+// has no transactions, so an interrupted append leaves the whole blocks inserted so far
+// (a table this copy created is dropped again when the copy fails with an error). Replace
+// loads `<t>__datalab_new` (CREATE TABLE … AS t: same columns and engine) and at commit
+// swaps it in with one RENAME TABLE, so readers see the old rows or the new ones; a failed
+// replace drops the new table and leaves t as it was. Rows appended to t by others during a
+// replace are lost with the old table. Merge and incremental copies are refused: there is
+// no upsert, and no transaction to store a watermark with the rows.
+class ClickHouseTarget : public BatchTarget {
+ public:
+  explicit ClickHouseTarget(const Endpoint& endpoint)
+      : client_(settings_of(endpoint)), database_(endpoint.database), table_(endpoint.table) {
+    if (!endpoint.query.empty()) {
+      throw ConfigError(fmt::format("'{}': a target is a table (clickhouse://…/db.table), not a ?query=", endpoint.masked));
+    }
+    if (table_.empty()) {
+      throw ConfigError(fmt::format("'{}' names no table: write clickhouse://host:port/db.table", endpoint.masked));
+    }
+  }
+
+  ~ClickHouseTarget() override {
+    if (committed_ || loading_.empty()) return;
+    try {
+      if (loading_ != table_) client_.execute("DROP TABLE IF EXISTS " + qualified(loading_));
+      else if (created_) client_.execute("DROP TABLE IF EXISTS " + qualified(table_));
+    } catch (const std::exception& e) {  // the copy's own error is the one to report
+      spdlog::warn("could not drop {} after the failed copy: {}", qualified(loading_), e.what());
+    }
+  }
+
+  std::optional<Watermark> stored_watermark(const std::string&, const IncrementalFilter&) override {
+    throw ConfigError("incremental copies need a PostgreSQL target: ClickHouse has no transaction to store the "
+                      "watermark together with the rows (copy without --incremental, with --mode append or replace)");
+  }
+
+  std::shared_ptr<arrow::Schema> open(const std::shared_ptr<arrow::Schema>& source_schema,
+                                      const TargetOptions& options) override {
+    if (options.mode == WriteMode::merge) {
+      throw ConfigError("--mode merge into ClickHouse is not supported: ClickHouse has no upsert (a ReplacingMergeTree "
+                        "drops duplicates only in background merges, so readers would see both rows); use --mode "
+                        "replace, or merge into PostgreSQL");
+    }
+    for (const auto& key : options.merge_keys) {
+      if (source_schema->GetFieldIndex(key) < 0) throw ConfigError(fmt::format("--key {}: the source has no such column", key));
+    }
+    if (!exists(table_)) {
+      if (!options.create) {
+        throw ConfigError(fmt::format("table {}.{} does not exist in ClickHouse at {}: pass --create to make it from "
+                                      "the source's columns",
+                                      database_, table_, client_.settings().describe()));
+      }
+      create(*source_schema, options.merge_keys);
+    }
+    schema_ = conform_to_table(*source_schema);
+    encoder_.emplace(schema_);
+    for (const auto& field : schema_->fields()) columns_.push_back(field->name());
+    loading_ = table_;
+    if (options.mode == WriteMode::replace && !created_) {
+      loading_ = table_ + "__datalab_new";
+      // A leftover of an interrupted replace: ours by its name, and never read.
+      client_.execute("DROP TABLE IF EXISTS " + qualified(loading_));
+      client_.execute(fmt::format("CREATE TABLE {} AS {}", qualified(loading_), qualified(table_)));
+    }
+    return schema_;
+  }
+
+  void write(const arrow::RecordBatch& batch) override {
+    body_.clear();
+    encoder_->encode(batch, body_, rows_);
+    client_.insert_raw(loading_, "Native", body_, clickhouse::BodyCompression::None, columns_);
+    bytes_written_ += body_.size();
+    rows_ += batch.num_rows();
+  }
+
+  void commit(const std::string&, const std::optional<Watermark>&) override {
+    if (loading_ != table_) {
+      const std::string old = table_ + "__datalab_old";
+      client_.execute("DROP TABLE IF EXISTS " + qualified(old));
+      // One statement for both renames: no moment without a table named t.
+      client_.execute(fmt::format("RENAME TABLE {} TO {}, {} TO {}", qualified(table_), qualified(old),
+                                  qualified(loading_), qualified(table_)));
+      committed_ = true;
+      client_.execute("DROP TABLE " + qualified(old));
+    }
+    committed_ = true;
+  }
+
+  uint64_t bytes_written() const override { return bytes_written_; }
+
+ private:
+  std::string qualified(const std::string& table) const {
+    return quote_identifier(database_) + "." + quote_identifier(table);
+  }
+
+  bool exists(const std::string& table) {
+    return client_.scalar(fmt::format("SELECT count() FROM system.tables WHERE database = {} AND name = {}",
+                                      quote_string(database_), quote_string(table))) != "0";
+  }
+
+  // MergeTree ordered by the --key columns (not Nullable: a sorting key cannot be), else unordered.
+  void create(const arrow::Schema& source, const std::vector<std::string>& keys) {
+    std::vector<std::string> definitions;
+    for (const auto& field : source.fields()) {
+      const std::string type = NativeBlockEncoder::clickhouse_type(*field->type());
+      if (type.empty()) {
+        throw ConfigError(fmt::format("column '{}': the source's {} has no ClickHouse type here: {}", field->name(),
+                                      field->type()->ToString(), unsupported_type_hint(*field)));
+      }
+      const bool key = std::find(keys.begin(), keys.end(), field->name()) != keys.end();
+      definitions.push_back(quote_identifier(field->name()) + " " +
+                            (field->nullable() && !key ? "Nullable(" + type + ")" : type));
+    }
+    std::vector<std::string> order;
+    for (const auto& key : keys) order.push_back(quote_identifier(key));
+    client_.execute(fmt::format("CREATE TABLE {} ({}) ENGINE = MergeTree ORDER BY {}", qualified(table_),
+                                fmt::join(definitions, ", "),
+                                order.empty() ? "tuple()" : fmt::format("({})", fmt::join(order, ", "))));
+    created_ = true;
+  }
+
+  std::vector<ChColumn> table_columns() {
+    const auto result = client_.select(fmt::format("SELECT name, type FROM system.columns WHERE database = {} AND "
+                                                   "table = {}",
+                                                   quote_string(database_), quote_string(table_)));
+    std::vector<ChColumn> columns;
+    for (const auto& row : result.rows) columns.push_back({row[0].value_or(""), row[1].value_or("")});
+    return columns;
+  }
+
+  // Each source column as the table holds it: the source's own type where the encoder sends
+  // it as exactly the table's type, else the table's type where every value fits (the copy
+  // casts), with the table's nullability. Anything else fails here, before any row.
+  std::shared_ptr<arrow::Schema> conform_to_table(const arrow::Schema& source) {
+    const auto columns = table_columns();
+    arrow::FieldVector fields;
+    for (const auto& field : source.fields()) {
+      const auto it = std::find_if(columns.begin(), columns.end(), [&](const ChColumn& c) { return c.name == field->name(); });
+      if (it == columns.end()) {
+        std::vector<std::string> names;
+        for (const auto& c : columns) names.push_back(c.name);
+        throw ConfigError(fmt::format("the source column '{}' is not in {}.{} (its columns: {})", field->name(),
+                                      database_, table_, fmt::join(names, ", ")));
+      }
+      const auto target = NativeBlockEncoder::arrow_field(field->name(), it->type);
+      if (!target) {
+        throw ConfigError(fmt::format("column '{}': datalab cannot write the table's ClickHouse type {}", field->name(),
+                                      it->type));
+      }
+      const bool nullable = target->nullable();
+      const std::string base = nullable ? it->type.substr(9, it->type.size() - 10) : it->type;
+      if (NativeBlockEncoder::clickhouse_type(*field->type()) == base) {
+        fields.push_back(arrow::field(field->name(), field->type(), nullable));
+      } else if (widens(*field->type(), *target->type())) {
+        fields.push_back(target);
+      } else {
+        throw ConfigError(fmt::format("column '{}': the source's {} does not fit the table's ClickHouse type {}: {}",
+                                      field->name(), field->type()->ToString(), it->type,
+                                      unsupported_type_hint(*field)));
+      }
+    }
+    return arrow::schema(fields);
+  }
+
+  ClickHouseClient client_;
+  std::string database_, table_;
+  std::string loading_;  // the table rows go into: table_, or its __datalab_new twin (replace)
+  bool created_ = false, committed_ = false;
+  std::shared_ptr<arrow::Schema> schema_;
+  std::optional<NativeBlockEncoder> encoder_;
+  std::vector<std::string> columns_;
+  std::string body_;
+  int64_t rows_ = 0;
+  uint64_t bytes_written_ = 0;
+};
+
+}  // namespace
+
+// Not written yet (issue 13 puts the target first): a clear refusal.
 std::unique_ptr<BatchSource> make_clickhouse_source(const Endpoint& endpoint, const std::optional<IncrementalFilter>&) {
-  throw ConfigError(fmt::format("copying from {} ('{}') is not supported yet", endpoint.kind_name(), endpoint.masked));
+  throw ConfigError(fmt::format("copying from {} ('{}') is not supported yet: only into it", endpoint.kind_name(),
+                                endpoint.masked));
 }
 
 std::unique_ptr<BatchTarget> make_clickhouse_target(const Endpoint& endpoint) {
-  throw ConfigError(fmt::format("copying into {} ('{}') is not supported yet", endpoint.kind_name(), endpoint.masked));
+  return std::make_unique<ClickHouseTarget>(endpoint);
 }
 
 }  // namespace datalab::transfer

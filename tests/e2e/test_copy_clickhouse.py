@@ -1,0 +1,195 @@
+"""datalab copy from PostgreSQL into ClickHouse, checked with psql and clickhouse-client (an
+independent client on the native port): every type arrives exactly, a timestamp ClickHouse
+18.16 cannot hold (µs) or a date before 1970 is refused naming the column, append adds,
+replace is all or nothing for readers and a failed one leaves the old rows and no twin table."""
+import threading
+import time
+import uuid
+
+import pytest
+
+from clickhouse_support import NativeClient, http_query
+
+PG = "postgres:///?table="
+CH = "clickhouse:///it_one."
+
+
+@pytest.fixture(scope="module")
+def ch():
+    return NativeClient()
+
+
+@pytest.fixture
+def names(psql, ch):
+    """A fresh PostgreSQL schema and a prefix for ClickHouse tables; both dropped afterwards."""
+    tag = "copy_ch_" + uuid.uuid4().hex[:8]
+    psql.query(f"CREATE SCHEMA {tag}")
+    yield tag
+    psql.query(f"DROP SCHEMA {tag} CASCADE")
+    for (table,) in ch.query(f"SELECT name FROM system.tables WHERE database = 'it_one' AND name LIKE '{tag}%'"):
+        ch.query(f"DROP TABLE it_one.`{table}`")
+
+
+def ch_tables(ch, prefix):
+    return sorted(r[0] for r in ch.query(f"SELECT name FROM system.tables WHERE database = 'it_one' "
+                                         f"AND name LIKE '{prefix}%'"))
+
+
+# (column, PostgreSQL expression, ClickHouse expression): each pair prints the same text. Dates
+# and times as numbers: 18.16 prints day 0 as 0000-00-00, and its toString garbles big Decimal128s.
+COLUMNS = [
+    ("id", "id::text", "id"),
+    ("small", "small::text", "small"),
+    ("big", "big::text", "big"),
+    ("price", "price::text", "price"),
+    ("cents", "cents::text", "cents"),
+    ("name", "upper(encode(convert_to(name, 'UTF8'), 'hex'))", "hex(name)"),
+    ("flag", "CASE WHEN flag THEN '1' WHEN NOT flag THEN '0' END", "flag"),
+    ("day", "(day - date '1970-01-01')::text", "toUInt16(day)"),
+    ("at", "extract(epoch FROM at)::bigint::text", "toUnixTimestamp(at)"),
+    ("at_tz", "extract(epoch FROM at_tz)::bigint::text", "toUnixTimestamp(at_tz)"),
+]
+FLOATS = ["real_v", "double_v"]
+
+
+def test_postgres_to_clickhouse_with_create_keeps_every_value_exactly(datalab, psql, ch, names):
+    psql.query(f"""
+        CREATE TABLE {names}.src (id integer, small smallint, big bigint, real_v real, double_v double precision,
+          price numeric(38,10), cents numeric(12,2), name text, flag boolean, day date, at timestamp,
+          at_tz timestamptz);
+        INSERT INTO {names}.src VALUES
+          (1, -32768, -9223372036854775808, -3.4e38, 5e-324, -9999999999999999999999999999.9999999999, -0.01,
+           '', true, '1970-01-01', '1970-01-01 00:00:00', '1970-01-01 00:00:00+00'),
+          (2, 32767, 9223372036854775807, 1.5, -1.7976931348623157e308, 0.0000000001, 9999999999.99,
+           E'tab\\there\\nnew line "quoted" \\\\ back ''single'' 😀 ünï', false, '2149-06-06',
+           '2024-02-29 12:00:00', '2038-01-19 03:14:08+05'),
+          (3, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL)""")
+    target = f"{CH}{names}_dst"
+    refused = datalab.run("copy", f"{PG}{names}.src", target, "--create", check=False)
+    assert refused.returncode == 2, refused.stderr
+    # The first column ClickHouse cannot hold is named, with both types and the cast to use.
+    assert "column 'at'" in refused.stderr and "timestamp[us]" in refused.stderr, refused.stderr
+    assert "DateTime" in refused.stderr and "--cast at=timestamp[s]" in refused.stderr
+    assert ch_tables(ch, names) == []
+
+    report = datalab.json("copy", f"{PG}{names}.src", target, "--create", "--key", "id",
+                          "--cast", "at=timestamp[s]", "--cast", "at_tz=timestamp[s, UTC]")
+    assert report[0]["summary"]["rows"] == "3"
+    types = dict(ch.query(f"SELECT name, type FROM system.columns WHERE database = 'it_one' "
+                          f"AND table = '{names}_dst'"))
+    assert types["id"] == "Int32"  # the sorting key is not Nullable
+    assert types["price"] == "Nullable(Decimal(38, 10))" and types["cents"] == "Nullable(Decimal(12, 2))"
+    assert types["at"] == "Nullable(DateTime)" and types["flag"] == "Nullable(UInt8)"
+    assert types["day"] == "Nullable(Date)" and types["name"] == "Nullable(String)"
+    assert ch.scalar(f"SELECT engine FROM system.tables WHERE database = 'it_one' AND name = '{names}_dst'") == \
+        "MergeTree"
+
+    pg_rows = psql.query("SELECT " + ", ".join(f"coalesce({pg}, 'NULL')" for _, pg, _ in COLUMNS) +
+                         f" FROM {names}.src ORDER BY id")
+    ch_rows = [["NULL" if v == "\\N" else v for v in row]
+               for row in ch.query("SELECT " + ", ".join(c for _, _, c in COLUMNS) + f" FROM it_one.{names}_dst ORDER BY id")]
+    assert ch_rows == pg_rows
+    assert ch_rows[0][3] == "-9999999999999999999999999999.9999999999" and ch_rows[1][3] == "0.0000000001"
+    # Floats compared as numbers: both servers print the shortest text that reads back exactly.
+    pg_floats = psql.query(f"SELECT {', '.join(FLOATS)} FROM {names}.src ORDER BY id")
+    ch_floats = ch.query(f"SELECT {', '.join(FLOATS)} FROM it_one.{names}_dst ORDER BY id")
+    assert [[float(v) for v in row] for row in ch_floats[:2]] == [[float(v) for v in row] for row in pg_floats[:2]]
+    assert ch_floats[2] == ["\\N", "\\N"] and pg_floats[2] == ["", ""]
+
+
+def test_append_twice_doubles_the_rows_and_widens_into_the_tables_types(datalab, psql, ch, names):
+    psql.query(f"CREATE TABLE {names}.src AS SELECT g AS id, g * 2 AS v, 'r' || g AS label "
+               "FROM generate_series(1, 100000) g")
+    # Other column order, wider types and a column the source lacks (it gets its default).
+    ch.query(f"CREATE TABLE it_one.{names}_dst (label String, extra UInt8 DEFAULT 7, v Int64, "
+             "id Nullable(Int64)) ENGINE = MergeTree ORDER BY tuple()")
+    for _ in range(2):
+        datalab.run("copy", f"{PG}{names}.src", f"{CH}{names}_dst")
+    assert ch.query(f"SELECT count(), uniqExact(id), sum(v), min(extra), max(extra) FROM it_one.{names}_dst") == \
+        [["200000", "100000", str(2 * 100000 * 100001), "7", "7"]]
+    assert ch.scalar(f"SELECT label FROM it_one.{names}_dst WHERE id = 99999 LIMIT 1") == "r99999"
+
+
+def test_replace_shows_readers_the_old_rows_or_the_new_and_cleans_up(datalab, psql, ch, names):
+    psql.query(f"CREATE TABLE {names}.src AS SELECT g AS id, md5(g::text) AS payload "
+               "FROM generate_series(1, 400000) g")
+    ch.query(f"CREATE TABLE it_one.{names}_dst (id Int32, payload String) ENGINE = MergeTree ORDER BY id")
+    ch.query(f"INSERT INTO it_one.{names}_dst SELECT toInt32(number), 'old' FROM numbers(10)")
+    seen, errors, stop = set(), [], threading.Event()
+
+    def read():
+        while not stop.is_set():
+            try:
+                seen.add(http_query(f"SELECT count() FROM {names}_dst").strip())
+            except Exception as e:  # noqa: BLE001 - a reader must never see the table missing
+                errors.append(str(e))
+            time.sleep(0.01)
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    try:
+        datalab.run("copy", f"{PG}{names}.src", f"{CH}{names}_dst", "--mode", "replace")
+    finally:
+        stop.set()
+        reader.join()
+    assert errors == []
+    assert seen <= {"10", "400000"}, seen
+    assert ch.scalar(f"SELECT count() FROM it_one.{names}_dst") == "400000"
+    assert ch_tables(ch, names) == [f"{names}_dst"]
+
+
+def test_a_replace_that_fails_part_way_leaves_the_old_rows_and_no_new_table(datalab, psql, ch, names):
+    # Row 150000 (in the third batch) has a fraction of a second, which DateTime cannot hold.
+    psql.query(f"CREATE TABLE {names}.src AS SELECT g AS id, timestamp '2024-01-01' + g * interval '1 second' "
+               "+ CASE WHEN g = 150000 THEN interval '0.5 second' ELSE interval '0' END AS at "
+               "FROM generate_series(1, 200000) g")
+    ch.query(f"CREATE TABLE it_one.{names}_dst (id Int32, at DateTime) ENGINE = MergeTree ORDER BY id")
+    ch.query(f"INSERT INTO it_one.{names}_dst VALUES (7, '2020-01-01 00:00:00')")
+    failed = datalab.run("copy", f"{PG}{names}.src", f"{CH}{names}_dst", "--mode", "replace",
+                         "--cast", "at=timestamp[s]", "--cast", "id=int32", check=False)
+    assert failed.returncode == 2, failed.stderr
+    assert "column 'at'" in failed.stderr and "cannot be converted" in failed.stderr
+    assert ch.query(f"SELECT id FROM it_one.{names}_dst") == [["7"]]
+    assert ch_tables(ch, names) == [f"{names}_dst"]
+
+
+def test_refusals_name_what_is_wrong_and_write_nothing(datalab, psql, ch, names):
+    psql.query(f"""
+        CREATE TABLE {names}.src (id bigint, label text, born date);
+        INSERT INTO {names}.src VALUES (1, 'a', '2000-01-01'), (2, 'b', '1969-12-31')""")
+    src = f"{PG}{names}.src"
+    missing = datalab.run("copy", src, f"{CH}{names}_nowhere", check=False)
+    assert missing.returncode == 2 and "does not exist" in missing.stderr and "--create" in missing.stderr
+
+    # A date before 1970 does not wrap: the column and rows are named, the table made for it dropped.
+    early = datalab.run("copy", src, f"{CH}{names}_dates", "--create", check=False)
+    assert early.returncode == 2, early.stderr
+    assert "column 'born'" in early.stderr and "1969-12-31" in early.stderr and "rows 1-2" in early.stderr
+    assert ch_tables(ch, names) == []
+
+    ch.query(f"CREATE TABLE it_one.{names}_dst (id Int32, label String) ENGINE = MergeTree ORDER BY id")
+    narrow = datalab.run("copy", f"postgres:///?query=SELECT%20id,%20label%20FROM%20{names}.src",
+                         f"{CH}{names}_dst", check=False)
+    assert narrow.returncode == 2
+    assert "column 'id'" in narrow.stderr and "int64" in narrow.stderr and "Int32" in narrow.stderr
+    extra = datalab.run("copy", src, f"{CH}{names}_dst", "--cast", "id=int32", check=False)
+    assert extra.returncode == 2 and "'born' is not in" in extra.stderr
+    merge = datalab.run("copy", src, f"{CH}{names}_dst", "--mode", "merge", "--key", "id", check=False)
+    assert merge.returncode == 2 and "merge" in merge.stderr
+    incremental = datalab.run("copy", src, f"{CH}{names}_dst", "--incremental", "--cursor", "id", check=False)
+    assert incremental.returncode == 2 and "PostgreSQL target" in incremental.stderr
+    assert ch.scalar(f"SELECT count() FROM it_one.{names}_dst") == "0"
+
+    # With the cast the values go in.
+    datalab.run("copy", f"postgres:///?query=SELECT%20id,%20label%20FROM%20{names}.src", f"{CH}{names}_dst",
+                "--cast", "id=int32")
+    assert ch.query(f"SELECT id, label FROM it_one.{names}_dst ORDER BY id") == [["1", "a"], ["2", "b"]]
+
+
+def test_a_wrong_password_is_refused_without_showing_it(datalab, psql, names):
+    psql.query(f"CREATE TABLE {names}.src AS SELECT 1 AS id")
+    refused = datalab.run("copy", f"{PG}{names}.src", f"clickhouse://it_one:Sup3rSecretPw@localhost/it_one.{names}_x",
+                          check=False)
+    assert refused.returncode == 3, refused.stderr
+    assert "refused the login" in refused.stderr
+    assert "Sup3rSecretPw" not in refused.stderr + refused.stdout
