@@ -235,6 +235,8 @@ def test_folder_and_glob_of_parquet_to_postgres(datalab, s3, psql, schema, folde
     write_parts(f"{bucket}/parts", arrow_s3(s3), 2, 500)
     copy(datalab, s3, f"s3://{bucket}/parts/", postgres_url(f"{schema}.s3_parts"), "--create")
     assert psql.scalar(f"SELECT count(*) FROM {schema}.s3_parts") == "1000"
+    copy(datalab, s3, f"s3://{bucket}/parts/part-1*.parquet", postgres_url(f"{schema}.s3_glob"), "--create")
+    assert psql.query(f"SELECT count(*), min(id) FROM {schema}.s3_glob") == [["500", "501"]]
 
     # A file whose columns differ stops the copy, named, and the table keeps its rows.
     pq.write_table(pa.table({"id": pa.array([1], pa.int32())}), os.path.join(folder, "z.parquet"))
@@ -348,3 +350,19 @@ def test_bad_requests_are_refused_clearly(datalab, s3, psql, schema, folder, buc
     assert result.returncode == 2 and "'blob'" in result.stderr and "binary" in result.stderr, result.stderr
     assert not os.path.exists(os.path.join(folder, "bin.csv"))
     assert s3["AWS_SECRET_ACCESS_KEY"] not in result.stderr
+
+
+def test_jsonl_to_postgres(datalab, s3, psql, schema, folder):
+    path = os.path.join(folder, "events.jsonl")
+    with open(path, "w", encoding="utf-8") as f:
+        f.write('{"id": 1, "kind": "click", "value": 1.5, "ok": true, "note": null}\n'
+                '{"id": 2, "kind": "😀\\n\\"x\\"", "value": -3, "ok": false, "note": ""}\n'
+                '{"id": 3, "kind": null, "value": null, "ok": null}\n')
+    copy(datalab, s3, path, postgres_url(f"{schema}.events"), "--create")
+    assert pg_types(psql, schema, "events") == {
+        "id": "bigint", "kind": "text", "value": "double precision", "ok": "boolean", "note": "text"}
+    rows = psql.query(f"SELECT id, encode(convert_to(coalesce(kind, '<null>'), 'UTF8'), 'hex'), value, ok, "
+                      f"coalesce(note, '<null>') FROM {schema}.events ORDER BY id")
+    assert rows == [["1", "click".encode().hex(), "1.5", "t", "<null>"],
+                    ["2", '😀\n"x"'.encode().hex(), "-3", "f", ""],
+                    ["3", "<null>".encode().hex(), "", "", "<null>"]]

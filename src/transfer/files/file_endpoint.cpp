@@ -2,8 +2,8 @@
 
 #include <fnmatch.h>
 
-#include <chrono>
 #include <cstdio>
+#include <ctime>
 #include <set>
 
 #include <fmt/chrono.h>
@@ -144,8 +144,10 @@ class FileSetSource : public BatchSource {
 
 // part-20250101T120000Z-1a2b3c4d.parquet: sorts by time, unique without coordination.
 std::string part_name(FileFormat format) {
-  const auto now = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
-  return fmt::format("part-{:%Y%m%dT%H%M%SZ}-{}.{}", now, random_uuid().substr(0, 8), extension_of(format));
+  const std::time_t now = std::time(nullptr);
+  std::tm utc{};
+  gmtime_r(&now, &utc);  // fmt 9 would format a time_point in local time
+  return fmt::format("part-{:%Y%m%dT%H%M%SZ}-{}.{}", utc, random_uuid().substr(0, 8), extension_of(format));
 }
 
 class FileTarget : public BatchTarget {
