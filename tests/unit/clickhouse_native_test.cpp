@@ -2,6 +2,9 @@
 // error and version parsing, and the choice of optimization by server version.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstring>
+
 #include <arrow/api.h>
 #include <fmt/format.h>
 
@@ -9,6 +12,7 @@
 #include "modules/clickhouse/web_log_analytics.h"
 #include "storage/clickhouse/clickhouse_client.h"
 #include "storage/clickhouse/clickhouse_sql.h"
+#include "storage/clickhouse/native_block_decoder.h"
 #include "storage/clickhouse/native_block_encoder.h"
 
 namespace datalab::clickhouse {
@@ -126,6 +130,65 @@ TEST(ClickHouseNativeEncoderTest, ReadsClickHouseTypesAsArrowFields) {
                            arrow::decimal128(12, 2)}) {
     EXPECT_TRUE(NativeBlockEncoder::arrow_field("x", NativeBlockEncoder::clickhouse_type(*type))->type()->Equals(*type))
         << type->ToString();
+  }
+}
+
+TEST(ClickHouseNativeDecoderTest, ReadsBackWhatTheEncoderWritesBlockByBlock) {
+  arrow::Int64Builder ids;
+  arrow::StringBuilder names;
+  arrow::Decimal128Builder prices(arrow::decimal128(12, 2));
+  arrow::Date32Builder days;
+  ASSERT_TRUE(ids.AppendValues({1, -2, 3}).ok());
+  ASSERT_TRUE(names.Append("tab\there 😀").ok());
+  ASSERT_TRUE(names.AppendNull().ok());
+  ASSERT_TRUE(names.Append("").ok());
+  ASSERT_TRUE(prices.Append(arrow::Decimal128(-1)).ok());
+  ASSERT_TRUE(prices.Append(arrow::Decimal128(999999999999LL)).ok());
+  ASSERT_TRUE(prices.AppendNull().ok());
+  ASSERT_TRUE(days.AppendValues({0, 19000, 65535}).ok());
+  auto schema = arrow::schema({arrow::field("id", arrow::int64(), false), arrow::field("name", arrow::utf8(), true),
+                               arrow::field("price", arrow::decimal128(12, 2), true),
+                               arrow::field("day", arrow::date32(), false)});
+  auto batch = arrow::RecordBatch::Make(schema, 3, {ids.Finish().ValueOrDie(), names.Finish().ValueOrDie(),
+                                                    prices.Finish().ValueOrDie(), days.Finish().ValueOrDie()});
+  std::string data;
+  NativeBlockEncoder encoder(schema);
+  encoder.encode(*batch, data);
+  encoder.encode(*batch->Slice(1), data);
+  std::size_t at = 0;
+  NativeBlockDecoder decoder(schema, [&](char* out, std::size_t n) {
+    n = std::min<std::size_t>({n, data.size() - at, 5});  // a few bytes at a time, as a network may give them
+    std::memcpy(out, data.data() + at, n);
+    at += n;
+    return n;
+  });
+  const auto first = decoder.next();
+  ASSERT_TRUE(first);
+  EXPECT_TRUE(first->Equals(*batch)) << first->ToString();
+  const auto second = decoder.next();
+  ASSERT_TRUE(second);
+  EXPECT_TRUE(second->Equals(*batch->Slice(1))) << second->ToString();
+  EXPECT_EQ(decoder.next(), nullptr);
+}
+
+TEST(ClickHouseNativeDecoderTest, AnErrorAfterSomeBlocksIsThrownAsTheServersError) {
+  auto schema = arrow::schema({arrow::field("n", arrow::uint8(), false)});
+  std::string data = bytes({1, 1, 1, 'n', 5}) + "UInt8" + bytes({42}) +
+                     "Code: 395, e.displayText() = DB::Exception: Value passed to 'throwIf' function is non zero\n";
+  std::size_t at = 0;
+  NativeBlockDecoder decoder(schema, [&](char* out, std::size_t n) {
+    n = std::min(n, data.size() - at);
+    std::memcpy(out, data.data() + at, n);
+    at += n;
+    return n;
+  });
+  ASSERT_EQ(decoder.next()->num_rows(), 1);
+  try {
+    decoder.next();
+    FAIL() << "the error text was read as a block";
+  } catch (const ClickHouseError& e) {
+    EXPECT_EQ(e.code(), 395);
+    EXPECT_NE(std::string(e.what()).find("throwIf"), std::string::npos) << e.what();
   }
 }
 

@@ -6,6 +6,9 @@
 #include <atomic>
 #include <cctype>
 #include <chrono>
+#include <condition_variable>
+#include <cstring>
+#include <deque>
 #include <map>
 #include <mutex>
 #include <random>
@@ -236,6 +239,168 @@ QueryResult ClickHouseClient::select(std::string_view sql, const QueryOptions& o
     result.response_statistics = stats;
   }
   return result;
+}
+
+struct ResultStream::State {
+  std::mutex mutex;
+  std::condition_variable changed;
+  std::deque<std::string> chunks;
+  std::size_t queued = 0, front_offset = 0;
+  bool done = false, cancelled = false;
+  std::exception_ptr error;
+  std::string error_body;  // the body of a refused query (a status other than 200)
+  long status = 0;
+  std::thread thread;
+  static constexpr std::size_t kMaxQueued = 8u << 20;
+};
+
+ResultStream::ResultStream(std::unique_ptr<State> state) : state_(std::move(state)) {}
+
+ResultStream::~ResultStream() {
+  {
+    std::lock_guard lock(state_->mutex);
+    state_->cancelled = true;
+  }
+  state_->changed.notify_all();
+  if (state_->thread.joinable()) state_->thread.join();
+}
+
+std::size_t ResultStream::read(char* out, std::size_t size) {
+  std::unique_lock lock(state_->mutex);
+  state_->changed.wait(lock, [&] { return !state_->chunks.empty() || state_->done; });
+  if (state_->chunks.empty()) {
+    if (state_->error) std::rethrow_exception(state_->error);
+    return 0;
+  }
+  std::size_t copied = 0;
+  while (copied < size && !state_->chunks.empty()) {
+    const std::string& front = state_->chunks.front();
+    const std::size_t n = std::min(size - copied, front.size() - state_->front_offset);
+    std::memcpy(out + copied, front.data() + state_->front_offset, n);
+    copied += n;
+    state_->front_offset += n;
+    if (state_->front_offset == front.size()) {
+      state_->queued -= front.size();
+      state_->chunks.pop_front();
+      state_->front_offset = 0;
+    }
+  }
+  lock.unlock();
+  state_->changed.notify_all();
+  bytes_read_ += copied;
+  return copied;
+}
+
+namespace {
+
+size_t stream_body(char* data, size_t size, size_t count, void* target) {
+  auto* state = static_cast<ResultStream::State*>(target);
+  const std::size_t n = size * count;
+  std::unique_lock lock(state->mutex);
+  if (state->status != 200) {
+    if (state->error_body.size() < 65536) state->error_body.append(data, n);
+    return n;
+  }
+  // Waits while the reader is behind: the server then waits too, so memory stays bounded.
+  state->changed.wait(lock, [&] { return state->queued < ResultStream::State::kMaxQueued || state->cancelled; });
+  if (state->cancelled) return 0;  // aborts the transfer
+  state->chunks.emplace_back(data, n);
+  state->queued += n;
+  lock.unlock();
+  state->changed.notify_all();
+  return n;
+}
+
+size_t stream_header(char* data, size_t size, size_t count, void* target) {
+  auto* state = static_cast<ResultStream::State*>(target);
+  const std::string_view line(data, size * count);
+  if (line.starts_with("HTTP/")) {  // the status line: "HTTP/1.1 200 OK"
+    const auto space = line.find(' ');
+    if (space != std::string_view::npos) {
+      std::lock_guard lock(state->mutex);
+      state->status = std::atol(std::string(line.substr(space + 1, 3)).c_str());
+    }
+  }
+  return size * count;
+}
+
+// Called by libcurl while the transfer runs, also while the server sends nothing yet (a slow
+// query): a reader that stopped early ends the transfer at once.
+int stream_progress(void* target, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+  auto* state = static_cast<ResultStream::State*>(target);
+  std::lock_guard lock(state->mutex);
+  return state->cancelled ? 1 : 0;
+}
+
+}  // namespace
+
+std::unique_ptr<ResultStream> ClickHouseClient::select_stream(std::string_view sql, std::string_view format,
+                                                              const QueryOptions& options) {
+  auto state = std::make_unique<ResultStream::State>();
+  auto* s = state.get();
+  const std::string statement = trim_statement(sql) + "\nFORMAT " + std::string(format);
+  const std::string url = settings_.base_url() + "?" + url_parameters(options);
+  const std::string what = statement_summary(sql);
+  spdlog::debug("clickhouse (streamed): {}", what);
+  const ClickHouseSettings settings = settings_;
+  s->thread = std::thread([s, statement, url, what, settings] {
+    try {
+      CURL* h = curl_easy_init();
+      if (!h) throw Error("libcurl could not create a handle");
+      std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> handle_guard(h, &curl_easy_cleanup);
+      const std::string user_header = "X-ClickHouse-User: " + settings.user;
+      const std::string key_header = "X-ClickHouse-Key: " + settings.password;
+      curl_slist* headers = nullptr;
+      headers = curl_slist_append(headers, user_header.c_str());
+      headers = curl_slist_append(headers, key_header.c_str());
+      headers = curl_slist_append(headers, "Expect:");
+      std::unique_ptr<curl_slist, decltype(&curl_slist_free_all)> header_guard(headers, &curl_slist_free_all);
+      char error_buffer[CURL_ERROR_SIZE] = {0};
+      curl_easy_setopt(h, CURLOPT_URL, url.c_str());
+      curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
+      curl_easy_setopt(h, CURLOPT_POST, 1L);
+      curl_easy_setopt(h, CURLOPT_POSTFIELDS, statement.data());
+      curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(statement.size()));
+      curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, &stream_body);
+      curl_easy_setopt(h, CURLOPT_WRITEDATA, s);
+      curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, &stream_header);
+      curl_easy_setopt(h, CURLOPT_HEADERDATA, s);
+      curl_easy_setopt(h, CURLOPT_ERRORBUFFER, error_buffer);
+      curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 10L);
+      curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+      curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, &stream_progress);
+      curl_easy_setopt(h, CURLOPT_XFERINFODATA, s);
+      curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+      const CURLcode rc = curl_easy_perform(h);
+      std::unique_lock lock(s->mutex);
+      if (s->cancelled) {
+        // The reader stopped early: nothing to report.
+      } else if (rc != CURLE_OK) {
+        const std::string reason = error_buffer[0] ? error_buffer : curl_easy_strerror(rc);
+        throw ServiceError(fmt::format("cannot read from ClickHouse at {} ({}): {}", settings.describe(),
+                                       settings.base_url(), reason));
+      } else if (s->status != 200) {
+        ServerError error = parse_server_error(s->error_body);
+        if (error.message.empty()) error.message = fmt::format("HTTP status {}", s->status);
+        if (settings.password.size() >= 3) error.message = mask_secrets(error.message, {settings.password});
+        if (is_login_error(error.code)) {
+          throw ClickHouseError(fmt::format("ClickHouse at {} refused the login: {} (code {})", settings.describe(),
+                                            error.message, error.code),
+                                error.code);
+        }
+        throw ClickHouseError(fmt::format("ClickHouse error {}: {} [{}]", error.code, error.message, what), error.code);
+      }
+    } catch (...) {
+      std::lock_guard lock(s->mutex);
+      s->error = std::current_exception();
+    }
+    {
+      std::lock_guard lock(s->mutex);
+      s->done = true;
+    }
+    s->changed.notify_all();
+  });
+  return std::make_unique<ResultStream>(std::move(state));
 }
 
 std::string ClickHouseClient::scalar(std::string_view sql) {

@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -60,6 +61,25 @@ struct QueryResult {
   ResultTable to_table() const;
 };
 
+// A query's result read as the server sends it (e.g. in Native format), so a big result
+// never sits whole in memory: a thread runs the HTTP request on its own connection and hands
+// over chunks, holding at most a few MiB when the reader falls behind.
+class ResultStream {
+ public:
+  ~ResultStream();  // an unfinished transfer is cut off
+  // Up to `size` bytes of the body; 0 at its end. Throws ClickHouseError when the server
+  // refused the query, ServiceError when the connection failed.
+  std::size_t read(char* out, std::size_t size);
+  uint64_t bytes_read() const { return bytes_read_; }
+
+  struct State;
+  explicit ResultStream(std::unique_ptr<State> state);
+
+ private:
+  std::unique_ptr<State> state_;
+  uint64_t bytes_read_ = 0;
+};
+
 class ClickHouseClient {
  public:
   explicit ClickHouseClient(ClickHouseSettings settings);
@@ -71,6 +91,9 @@ class ClickHouseClient {
   void execute(std::string_view sql, const QueryOptions& options = {});
   // A query whose result is read whole (FORMAT JSONCompact is added here).
   QueryResult select(std::string_view sql, const QueryOptions& options = {});
+  // A query whose result streams in `format` ("FORMAT format" is added here).
+  std::unique_ptr<ResultStream> select_stream(std::string_view sql, std::string_view format,
+                                              const QueryOptions& options = {});
   // The first value of the first row.
   std::string scalar(std::string_view sql);
   // Sends `body` (data in `format`) as INSERT INTO table [(columns)] FORMAT format; columns
