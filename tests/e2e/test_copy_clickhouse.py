@@ -96,6 +96,14 @@ def test_postgres_to_clickhouse_with_create_keeps_every_value_exactly(datalab, p
     assert [[float(v) for v in row] for row in ch_floats[:2]] == [[float(v) for v in row] for row in pg_floats[:2]]
     assert ch_floats[2] == ["\\N", "\\N"] and pg_floats[2] == ["", ""]
 
+    # And back: ClickHouse -> PostgreSQL gives the same values (times as the whole seconds stored;
+    # the UInt8 flag cast to smallint, as PostgreSQL has no unsigned types).
+    datalab.run("copy", target, f"{PG}{names}.back", "--create", "--cast", "flag=int16")
+    back = [pg if column != "flag" else "flag::text" for column, pg, _ in COLUMNS]
+    assert psql.query("SELECT " + ", ".join(f"coalesce({e}, 'NULL')" for e in back) +
+                      f" FROM {names}.back ORDER BY id") == pg_rows
+    assert psql.query(f"SELECT {', '.join(FLOATS)} FROM {names}.back ORDER BY id") == pg_floats
+
 
 def test_append_twice_doubles_the_rows_and_widens_into_the_tables_types(datalab, psql, ch, names):
     psql.query(f"CREATE TABLE {names}.src AS SELECT g AS id, g * 2 AS v, 'r' || g AS label "
@@ -193,3 +201,22 @@ def test_a_wrong_password_is_refused_without_showing_it(datalab, psql, names):
     assert refused.returncode == 3, refused.stderr
     assert "refused the login" in refused.stderr
     assert "Sup3rSecretPw" not in refused.stderr + refused.stdout
+
+
+def test_clickhouse_to_postgres_streams_a_query_and_reports_a_failure_part_way(datalab, psql, names):
+    query = ("clickhouse:///it_one?query=SELECT%20toInt64(number)%20AS%20id,%20toString(number)%20AS%20s,"
+             "%20if(number%20%25%203%20=%200,%20NULL,%20toDecimal64(number,%202))%20AS%20d%20FROM%20numbers(300000)")
+    report = datalab.json("copy", query, f"{PG}{names}.dst", "--create")
+    assert report[0]["summary"]["rows"] == "300000"
+    assert psql.query(f"SELECT count(*), sum(id), count(d), sum(d), max(s::bigint) FROM {names}.dst") == \
+        [["300000", str(299999 * 300000 // 2), "200000", str(sum(n for n in range(300000) if n % 3)) + ".00", "299999"]]
+    # The server fails after the first blocks were sent: the copy fails and the target keeps its rows.
+    failing = query.replace("numbers(300000)", "numbers(300000)%20WHERE%20throwIf(number%20=%20250000)%20=%200")
+    failed = datalab.run("copy", failing, f"{PG}{names}.dst", "--mode", "replace", check=False)
+    assert failed.returncode == 3, failed.stderr
+    assert "throwIf" in failed.stderr
+    assert psql.scalar(f"SELECT count(*) FROM {names}.dst") == "300000"
+    # A type datalab does not read is named with a way out.
+    refused = datalab.run("copy", "clickhouse:///it_one?query=SELECT%20[1,2]%20AS%20xs", f"{PG}{names}.x",
+                          "--create", check=False)
+    assert refused.returncode == 2 and "column 'xs'" in refused.stderr and "Array(UInt8)" in refused.stderr

@@ -1,5 +1,7 @@
 #pragma once
-// ClickHouse as a `datalab copy` source and target, over its HTTP interface in Native format.
+// ClickHouse as a `datalab copy` source (a table or a ?query=, streamed) and target (append,
+// atomic replace, --create), over its HTTP interface in Native format. See the .cpp for what
+// an interrupted copy leaves: ClickHouse has no transactions.
 #include <memory>
 #include <optional>
 
