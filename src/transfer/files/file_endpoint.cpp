@@ -186,7 +186,7 @@ class FileTarget : public BatchTarget {
 
   std::optional<Watermark> stored_watermark(const std::string&, const IncrementalFilter&) override {
     throw ConfigError(fmt::format("--incremental needs a target that stores where the last copy stopped "
-                                  "(PostgreSQL); {} cannot: copy whole, or into a folder with --mode append",
+                                  "(PostgreSQL); {} cannot: copy without --incremental",
                                   endpoint_.kind_name()));
   }
 
