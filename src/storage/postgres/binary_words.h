@@ -2,6 +2,7 @@
 // Big-endian words and epochs of PostgreSQL's binary COPY format, shared by the encoder and
 // the reader of this connector.
 #include <cstdint>
+#include <cstring>
 #include <string>
 
 namespace datalab::pg_binary {
@@ -21,6 +22,23 @@ inline void put32(std::string& out, uint32_t v) {
 inline void put64(std::string& out, uint64_t v) {
   v = __builtin_bswap64(v);
   out.append(reinterpret_cast<const char*>(&v), 8);
+}
+
+// The same into memory reserved beforehand (the COPY encoder sizes a batch's output first).
+inline void store16(char*& p, uint16_t v) {
+  v = __builtin_bswap16(v);
+  std::memcpy(p, &v, 2);
+  p += 2;
+}
+inline void store32(char*& p, uint32_t v) {
+  v = __builtin_bswap32(v);
+  std::memcpy(p, &v, 4);
+  p += 4;
+}
+inline void store64(char*& p, uint64_t v) {
+  v = __builtin_bswap64(v);
+  std::memcpy(p, &v, 8);
+  p += 8;
 }
 
 inline uint16_t be16(const char* p) {

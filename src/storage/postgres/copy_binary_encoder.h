@@ -24,7 +24,7 @@ class CopyBinaryEncoder {
 
  private:
   std::shared_ptr<arrow::Schema> schema_;
-  std::vector<PgEncode> encoders_;  // one per column
+  std::vector<PgKind> kinds_;  // one per column, from the type table
 };
 
 // One binary COPY tuple built field by field, for rows that are not Arrow batches. Fields go

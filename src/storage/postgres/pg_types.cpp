@@ -27,20 +27,6 @@ void expect_size(int32_t size, int32_t want, const arrow::DataType& type) {
   }
 }
 
-// Fixed-width integers and floats: the value's bits, big-endian.
-template <typename ArrowType>
-void encode_fixed(const arrow::Array& array, int64_t row, std::string& out) {
-  using C = typename ArrowType::c_type;
-  const C value = static_cast<const arrow::NumericArray<ArrowType>&>(array).Value(row);
-  put32(out, sizeof(C));
-  if constexpr (sizeof(C) == 2) {
-    uint16_t bits; std::memcpy(&bits, &value, 2); put16(out, bits);
-  } else if constexpr (sizeof(C) == 4) {
-    uint32_t bits; std::memcpy(&bits, &value, 4); put32(out, bits);
-  } else {
-    uint64_t bits; std::memcpy(&bits, &value, 8); put64(out, bits);
-  }
-}
 
 template <typename ArrowType>
 void decode_fixed(const char* p, int32_t size, arrow::ArrayBuilder& builder, const arrow::DataType& type) {
@@ -57,54 +43,22 @@ void decode_fixed(const char* p, int32_t size, arrow::ArrayBuilder& builder, con
   check(static_cast<arrow::NumericBuilder<ArrowType>&>(builder).Append(value));
 }
 
-void encode_bool(const arrow::Array& array, int64_t row, std::string& out) {
-  put32(out, 1);
-  out.push_back(static_cast<const arrow::BooleanArray&>(array).Value(row) ? 1 : 0);
-}
 
 void decode_bool(const char* p, int32_t size, arrow::ArrayBuilder& builder, const arrow::DataType& type) {
   expect_size(size, 1, type);
   check(static_cast<arrow::BooleanBuilder&>(builder).Append(p[0] != 0));
 }
 
-// Text and bytea: the bytes as they are.
-template <typename ArrayType>
-void encode_bytes(const arrow::Array& array, int64_t row, std::string& out) {
-  const auto view = static_cast<const ArrayType&>(array).GetView(row);
-  put32(out, static_cast<uint32_t>(view.size()));
-  out.append(view.data(), view.size());
-}
 
 template <typename BuilderType>
 void decode_bytes(const char* p, int32_t size, arrow::ArrayBuilder& builder, const arrow::DataType&) {
   check(static_cast<BuilderType&>(builder).Append(p, size));
 }
 
-void encode_date(const arrow::Array& array, int64_t row, std::string& out) {
-  put32(out, 4);
-  put32(out, static_cast<uint32_t>(static_cast<const arrow::Date32Array&>(array).Value(row) - kEpochDays));
-}
 
 void decode_date(const char* p, int32_t size, arrow::ArrayBuilder& builder, const arrow::DataType& type) {
   expect_size(size, 4, type);
   check(static_cast<arrow::Date32Builder&>(builder).Append(static_cast<int32_t>(be32(p)) + kEpochDays));
-}
-
-int64_t to_micros(int64_t value, arrow::TimeUnit::type unit) {
-  switch (unit) {
-    case arrow::TimeUnit::SECOND: return value * 1'000'000;
-    case arrow::TimeUnit::MILLI: return value * 1'000;
-    case arrow::TimeUnit::MICRO: return value;
-    case arrow::TimeUnit::NANO: return value / 1'000;
-  }
-  return value;
-}
-
-void encode_timestamp(const arrow::Array& array, int64_t row, std::string& out) {
-  const auto unit = static_cast<const arrow::TimestampType&>(*array.data()->type).unit();
-  put32(out, 8);
-  put64(out, static_cast<uint64_t>(to_micros(static_cast<const arrow::TimestampArray&>(array).Value(row), unit) -
-                                   kEpochMicros));
 }
 
 void decode_timestamp(const char* p, int32_t size, arrow::ArrayBuilder& builder, const arrow::DataType& type) {
@@ -112,14 +66,6 @@ void decode_timestamp(const char* p, int32_t size, arrow::ArrayBuilder& builder,
   check(static_cast<arrow::TimestampBuilder&>(builder).Append(static_cast<int64_t>(be64(p)) + kEpochMicros));
 }
 
-void encode_decimal(const arrow::Array& array, int64_t row, std::string& out) {
-  const auto& decimals = static_cast<const arrow::Decimal128Array&>(array);
-  const auto& type = static_cast<const arrow::Decimal128Type&>(*array.data()->type);
-  const std::string encoded =
-      encode_pg_numeric(arrow::Decimal128(decimals.GetValue(row)).ToIntegerString(), type.scale());
-  put32(out, static_cast<uint32_t>(encoded.size()));
-  out += encoded;
-}
 
 __int128 pow10_128(int n) {
   __int128 v = 1;
@@ -174,34 +120,35 @@ void decode_decimal(const char* p, int32_t size, arrow::ArrayBuilder& builder, c
 }
 
 // One row per Arrow type datalab stores in PostgreSQL. `zoned` tells timestamps apart
-// (1 with a zone, 0 without, -1 for every other type); `decode` is nullptr for an Arrow type
-// written but never read back (large_utf8 reads back as utf8).
+// (1 with a zone, 0 without, -1 for every other type); `kind` says how the encoder writes a
+// value (pg_binary_encode.h); `decode` is nullptr for an Arrow type written but never read
+// back (large_utf8 reads back as utf8).
 struct TypeRow {
   arrow::Type::type arrow_id;
   int zoned;
   const char* sql;
   std::vector<uint32_t> oids;  // the PostgreSQL types read as this Arrow type, the first one written
-  PgEncode encode;
+  PgKind kind;
   PgDecode decode;
 };
 
 const std::vector<TypeRow>& type_table() {
   static const std::vector<TypeRow> rows = {
-      {arrow::Type::BOOL, -1, "boolean", {16}, encode_bool, decode_bool},
-      {arrow::Type::INT16, -1, "smallint", {21}, encode_fixed<arrow::Int16Type>, decode_fixed<arrow::Int16Type>},
-      {arrow::Type::INT32, -1, "integer", {23}, encode_fixed<arrow::Int32Type>, decode_fixed<arrow::Int32Type>},
-      {arrow::Type::INT64, -1, "bigint", {20}, encode_fixed<arrow::Int64Type>, decode_fixed<arrow::Int64Type>},
-      {arrow::Type::FLOAT, -1, "real", {700}, encode_fixed<arrow::FloatType>, decode_fixed<arrow::FloatType>},
-      {arrow::Type::DOUBLE, -1, "double precision", {701}, encode_fixed<arrow::DoubleType>,
+      {arrow::Type::BOOL, -1, "boolean", {16}, PgKind::boolean, decode_bool},
+      {arrow::Type::INT16, -1, "smallint", {21}, PgKind::int16, decode_fixed<arrow::Int16Type>},
+      {arrow::Type::INT32, -1, "integer", {23}, PgKind::int32, decode_fixed<arrow::Int32Type>},
+      {arrow::Type::INT64, -1, "bigint", {20}, PgKind::int64, decode_fixed<arrow::Int64Type>},
+      {arrow::Type::FLOAT, -1, "real", {700}, PgKind::float32, decode_fixed<arrow::FloatType>},
+      {arrow::Type::DOUBLE, -1, "double precision", {701}, PgKind::float64,
        decode_fixed<arrow::DoubleType>},
-      {arrow::Type::STRING, -1, "text", {25, 1043, 1042, 19}, encode_bytes<arrow::StringArray>,
+      {arrow::Type::STRING, -1, "text", {25, 1043, 1042, 19}, PgKind::text,
        decode_bytes<arrow::StringBuilder>},
-      {arrow::Type::LARGE_STRING, -1, "text", {}, encode_bytes<arrow::LargeStringArray>, nullptr},
-      {arrow::Type::BINARY, -1, "bytea", {17}, encode_bytes<arrow::BinaryArray>, decode_bytes<arrow::BinaryBuilder>},
-      {arrow::Type::DATE32, -1, "date", {1082}, encode_date, decode_date},
-      {arrow::Type::TIMESTAMP, 0, "timestamp", {1114}, encode_timestamp, decode_timestamp},
-      {arrow::Type::TIMESTAMP, 1, "timestamptz", {1184}, encode_timestamp, decode_timestamp},
-      {arrow::Type::DECIMAL128, -1, "numeric", {1700}, encode_decimal, decode_decimal},
+      {arrow::Type::LARGE_STRING, -1, "text", {}, PgKind::large_text, nullptr},
+      {arrow::Type::BINARY, -1, "bytea", {17}, PgKind::bytea, decode_bytes<arrow::BinaryBuilder>},
+      {arrow::Type::DATE32, -1, "date", {1082}, PgKind::date, decode_date},
+      {arrow::Type::TIMESTAMP, 0, "timestamp", {1114}, PgKind::timestamp, decode_timestamp},
+      {arrow::Type::TIMESTAMP, 1, "timestamptz", {1184}, PgKind::timestamp, decode_timestamp},
+      {arrow::Type::DECIMAL128, -1, "numeric", {1700}, PgKind::decimal, decode_decimal},
   };
   return rows;
 }
@@ -241,7 +188,7 @@ std::string pg_column_definitions(const arrow::Schema& schema) {
   return out;
 }
 
-PgEncode pg_encoder(const arrow::Field& field) { return row_for(field).encode; }
+PgKind pg_kind(const arrow::Field& field) { return row_for(field).kind; }
 
 PgDecode pg_decoder(const arrow::Field& field) {
   if (const TypeRow* row = find_row(*field.type()); row && row->decode) {

@@ -16,8 +16,9 @@
 
 namespace datalab {
 
-// Appends one non-null value (row `row` of `array`) as a binary COPY field, length word included.
-using PgEncode = void (*)(const arrow::Array& array, int64_t row, std::string& out);
+// How the COPY encoder writes a value (a switch over these inlines each case in its row loop;
+// the encoders themselves are in pg_binary_encode.h).
+enum class PgKind { boolean, int16, int32, int64, float32, float64, text, large_text, bytea, date, timestamp, decimal };
 // Appends one binary COPY field value of `size` bytes to `builder`, whose type is `type`.
 // Throws datalab::Error saying what does not fit (the caller adds the column).
 using PgDecode = void (*)(const char* value, int32_t size, arrow::ArrayBuilder& builder, const arrow::DataType& type);
@@ -27,7 +28,7 @@ using PgDecode = void (*)(const char* value, int32_t size, arrow::ArrayBuilder& 
 std::string pg_column_type(const arrow::Field& field);
 // "name type" pairs for CREATE TABLE, in the schema's order; NOT NULL where the field is.
 std::string pg_column_definitions(const arrow::Schema& schema);
-PgEncode pg_encoder(const arrow::Field& field);  // throws like pg_column_type
+PgKind pg_kind(const arrow::Field& field);  // throws like pg_column_type
 PgDecode pg_decoder(const arrow::Field& field);  // throws when datalab cannot read into it
 
 // The Arrow type a PostgreSQL result column of type `oid` (with its type modifier) is read
