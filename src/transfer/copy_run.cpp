@@ -1,5 +1,6 @@
 #include "transfer/copy_run.h"
 
+#include <cstdlib>
 #include <regex>
 
 #include <arrow/compute/cast.h>
@@ -65,6 +66,50 @@ std::string micros_text(int64_t micros, bool zoned) {
 }
 
 }  // namespace
+
+bool widens(const arrow::DataType& from, const arrow::DataType& to) {
+  using T = arrow::Type;
+  // Integer widths in bytes; unsigned ones negative, so a sign change is visible.
+  const auto width = [](T::type id) {
+    switch (id) {
+      case T::INT8: return 1;
+      case T::INT16: return 2;
+      case T::INT32: return 4;
+      case T::INT64: return 8;
+      case T::UINT8: return -1;
+      case T::UINT16: return -2;
+      case T::UINT32: return -4;
+      case T::UINT64: return -8;
+      default: return 0;
+    }
+  };
+  const int a = width(from.id()), b = width(to.id());
+  if (a && b) {
+    if ((a > 0) == (b > 0)) return std::abs(a) <= std::abs(b);
+    return a < 0 && b > 0 && -a < b;  // unsigned into a wider signed
+  }
+  if (a && to.id() == T::DECIMAL128) {
+    const int digits = std::abs(a) == 1 ? 3 : std::abs(a) == 2 ? 5 : std::abs(a) == 4 ? 10 : 20;
+    const auto& d = static_cast<const arrow::Decimal128Type&>(to);
+    return d.precision() - d.scale() >= digits;
+  }
+  if (a && std::abs(a) <= 4 && to.id() == T::DOUBLE) return true;  // exact below 2^53
+  if (a && std::abs(a) <= 2 && to.id() == T::FLOAT) return true;   // exact below 2^24
+  if (from.id() == T::DECIMAL128 && to.id() == T::DECIMAL128) {
+    const auto& x = static_cast<const arrow::Decimal128Type&>(from);
+    const auto& y = static_cast<const arrow::Decimal128Type&>(to);
+    return y.scale() >= x.scale() && y.precision() - y.scale() >= x.precision() - x.scale();
+  }
+  if (from.id() == T::FLOAT && to.id() == T::DOUBLE) return true;
+  if (from.id() == T::DATE32 && to.id() == T::TIMESTAMP) return true;  // midnight
+  if (from.id() == T::LARGE_STRING && to.id() == T::STRING) return true;
+  if (from.id() == T::TIMESTAMP && to.id() == T::TIMESTAMP) {  // a finer unit, the same kind of zone
+    const auto& x = static_cast<const arrow::TimestampType&>(from);
+    const auto& y = static_cast<const arrow::TimestampType&>(to);
+    return x.timezone().empty() == y.timezone().empty() && x.unit() <= y.unit();
+  }
+  return false;
+}
 
 std::string literal_text(const arrow::Array& array, int64_t row) {
   switch (array.type_id()) {

@@ -44,6 +44,11 @@ CopyResult run_copy(const SourceFactory& make_source, BatchTarget& target, const
 // decimal(p,s). Throws ConfigError listing them.
 std::shared_ptr<arrow::DataType> parse_arrow_type(const std::string& name);
 
+// Whether every value of `from` is exactly a value of `to` (a wider integer, decimal or
+// float, a date at midnight, a finer timestamp unit): targets take such columns as their
+// own wider type, and the copy converts on the way.
+bool widens(const arrow::DataType& from, const arrow::DataType& to);
+
 // A value as SQL literal text, for watermarks: 42, 2024-05-01, 2024-05-01 10:00:00.000001+00.
 std::string literal_text(const arrow::Array& array, int64_t row);
 

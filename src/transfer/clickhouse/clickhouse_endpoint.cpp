@@ -11,6 +11,7 @@
 #include "storage/clickhouse/clickhouse_sql.h"
 #include "storage/clickhouse/native_block_decoder.h"
 #include "storage/clickhouse/native_block_encoder.h"
+#include "transfer/copy_run.h"
 
 namespace datalab::transfer {
 
@@ -83,45 +84,6 @@ class ClickHouseSource : public BatchSource {
   std::unique_ptr<clickhouse::ResultStream> stream_;
   std::optional<clickhouse::NativeBlockDecoder> decoder_;
 };
-
-// Whether a value of `from` always fits `to` (so the copy may convert on its way in).
-bool widens(const arrow::DataType& from, const arrow::DataType& to) {
-  using T = arrow::Type;
-  // Integer widths in bytes; unsigned ones negative, so a sign change is visible.
-  const auto width = [](T::type id) {
-    switch (id) {
-      case T::INT8: return 1;
-      case T::INT16: return 2;
-      case T::INT32: return 4;
-      case T::INT64: return 8;
-      case T::UINT8: return -1;
-      case T::UINT16: return -2;
-      case T::UINT32: return -4;
-      case T::UINT64: return -8;
-      default: return 0;
-    }
-  };
-  const int a = width(from.id()), b = width(to.id());
-  if (a && b) {
-    if ((a > 0) == (b > 0)) return std::abs(a) <= std::abs(b);
-    return a < 0 && b > 0 && -a < b;  // unsigned into a wider signed
-  }
-  if (a && to.id() == T::DECIMAL128) {
-    const int digits = std::abs(a) == 1 ? 3 : std::abs(a) == 2 ? 5 : std::abs(a) == 4 ? 10 : 20;
-    const auto& d = static_cast<const arrow::Decimal128Type&>(to);
-    return d.precision() - d.scale() >= digits;
-  }
-  if (a && std::abs(a) <= 4 && to.id() == T::DOUBLE) return true;  // exact below 2^53
-  if (a && std::abs(a) <= 2 && to.id() == T::FLOAT) return true;   // exact below 2^24
-  if (from.id() == T::DECIMAL128 && to.id() == T::DECIMAL128) {
-    const auto& x = static_cast<const arrow::Decimal128Type&>(from);
-    const auto& y = static_cast<const arrow::Decimal128Type&>(to);
-    return y.scale() >= x.scale() && y.precision() - y.scale() >= x.precision() - x.scale();
-  }
-  if (from.id() == T::FLOAT && to.id() == T::DOUBLE) return true;
-  if (from.id() == T::DATE32 && to.id() == T::TIMESTAMP) return true;  // midnight
-  return false;
-}
 
 // Why a source type has no ClickHouse column, with what to do about it.
 std::string unsupported_type_hint(const arrow::Field& field) {

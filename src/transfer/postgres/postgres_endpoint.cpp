@@ -11,6 +11,7 @@
 #include "storage/postgres/postgres_connection.h"
 #include "storage/postgres/postgres_copy_reader.h"
 #include "storage/postgres/staging_table.h"
+#include "transfer/copy_run.h"
 
 namespace datalab::transfer {
 
@@ -130,42 +131,6 @@ class PostgresSource : public BatchSource {
   std::unique_ptr<PostgresCopyReader> reader_;
   std::optional<IncrementalFilter> filter_;
 };
-
-// Whether a value of `from` always fits `to` (so the copy may convert on its way in).
-bool widens(const arrow::DataType& from, const arrow::DataType& to) {
-  using T = arrow::Type;
-  const auto rank = [](T::type id) {
-    switch (id) {
-      case T::INT8: return 1;
-      case T::INT16: return 2;
-      case T::INT32: return 3;
-      case T::INT64: return 4;
-      default: return 0;
-    }
-  };
-  if (rank(from.id()) && rank(to.id())) return rank(from.id()) <= rank(to.id());
-  if (rank(from.id()) && to.id() == T::DECIMAL128) {
-    const int digits[] = {0, 3, 5, 10, 19};
-    const auto& d = static_cast<const arrow::Decimal128Type&>(to);
-    return d.precision() - d.scale() >= digits[rank(from.id())];
-  }
-  if (from.id() == T::DECIMAL128 && to.id() == T::DECIMAL128) {
-    const auto& a = static_cast<const arrow::Decimal128Type&>(from);
-    const auto& b = static_cast<const arrow::Decimal128Type&>(to);
-    return b.scale() >= a.scale() && b.precision() - b.scale() >= a.precision() - a.scale();
-  }
-  if (from.id() == T::FLOAT && to.id() == T::DOUBLE) return true;
-  if (from.id() == T::LARGE_STRING && to.id() == T::STRING) return true;
-  if (from.id() == T::DATE32 && to.id() == T::TIMESTAMP) {
-    return static_cast<const arrow::TimestampType&>(to).timezone().empty();
-  }
-  if (from.id() == T::TIMESTAMP && to.id() == T::TIMESTAMP) {  // units coarser than µs, same zone kind
-    const auto& a = static_cast<const arrow::TimestampType&>(from);
-    const auto& b = static_cast<const arrow::TimestampType&>(to);
-    return a.timezone().empty() == b.timezone().empty() && a.unit() != arrow::TimeUnit::NANO;
-  }
-  return false;
-}
 
 constexpr const char* kWatermarkTable = "datalab.copy_watermarks";
 
