@@ -32,7 +32,7 @@ void BM_EncodeBooksCopyBinary(benchmark::State& state) {
   const LibraryGenerator generator({100'000, 1'000'000, 0, 0}, 42, kAsOf);
   const auto batch = generator.books(0, kBatchRows);
   const CopyBinaryEncoder encoder(LibraryGenerator::books_schema());
-  std::string out;
+  CopyBuffer out;
   for (auto _ : state) {
     out.clear();
     encoder.append_batch(*batch, out);

@@ -1,5 +1,8 @@
 #include "storage/postgres/copy_binary_encoder.h"
 
+#include <algorithm>
+#include <cstring>
+
 #include "core/error.h"
 #include "storage/postgres/binary_words.h"
 #include "storage/postgres/pg_binary_encode.h"
@@ -38,7 +41,7 @@ CopyBinaryEncoder::CopyBinaryEncoder(std::shared_ptr<arrow::Schema> schema) : sc
 
 // The batch's size is bounded first (fixed widths, plus the value bytes of text columns), so
 // the row loop writes through a pointer without a capacity check per field.
-void CopyBinaryEncoder::append_batch(const arrow::RecordBatch& batch, std::string& out) const {
+void CopyBinaryEncoder::append_batch(const arrow::RecordBatch& batch, CopyBuffer& out) const {
   const int ncols = batch.num_columns();
   if (!batch.schema()->Equals(*schema_, /*check_metadata=*/false)) {
     throw Error("COPY encoder: batch schema differs from the writer's schema: " + batch.schema()->ToString());
@@ -60,9 +63,8 @@ void CopyBinaryEncoder::append_batch(const arrow::RecordBatch& batch, std::strin
       bound += static_cast<std::size_t>(offsets[rows] - offsets[0]);
     }
   }
-  const std::size_t start = out.size();
-  out.resize(start + bound);
-  char* p = out.data() + start;
+  char* const start = out.tail(bound);
+  char* p = start;
   for (int64_t row = 0; row < rows; ++row) {
     store16(p, static_cast<uint16_t>(ncols));
     for (int c = 0; c < ncols; ++c) {
@@ -73,7 +75,23 @@ void CopyBinaryEncoder::append_batch(const arrow::RecordBatch& batch, std::strin
       }
     }
   }
-  out.resize(static_cast<std::size_t>(p - out.data()));
+  out.commit(static_cast<std::size_t>(p - start));
+}
+
+char* CopyBuffer::tail(std::size_t bytes) {
+  if (size_ + bytes > capacity_) {
+    const std::size_t capacity = std::max(size_ + bytes, 2 * capacity_);
+    auto grown = std::make_unique_for_overwrite<char[]>(capacity);
+    if (size_) std::memcpy(grown.get(), data_.get(), size_);
+    data_ = std::move(grown);
+    capacity_ = capacity;
+  }
+  return data_.get() + size_;
+}
+
+void CopyBuffer::append(std::string_view bytes) {
+  std::memcpy(tail(bytes.size()), bytes.data(), bytes.size());
+  commit(bytes.size());
 }
 
 }  // namespace datalab

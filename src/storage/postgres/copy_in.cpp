@@ -46,8 +46,11 @@ void CopyIn::open(const std::vector<std::string>& columns, CopyOptions options) 
                                 options.freeze ? ", FREEZE" : ""));
   open_ = true;
   binary_ = options.format == CopyFormat::binary;
-  buffer_.reserve(kSendBytes + 64 * 1024);
-  if (binary_) append_copy_binary_header(buffer_);
+  if (binary_) {
+    std::string header;
+    append_copy_binary_header(header);
+    buffer_.append(header);
+  }
 }
 
 CopyIn::~CopyIn() {
@@ -85,7 +88,11 @@ void CopyIn::write(const arrow::RecordBatch& batch) {
 }
 
 long long CopyIn::finish() {
-  if (binary_) append_copy_binary_trailer(buffer_);
+  if (binary_) {
+    std::string trailer;
+    append_copy_binary_trailer(trailer);
+    buffer_.append(trailer);
+  }
   send();
   open_ = false;
   if (PQputCopyEnd(connection_->raw(), nullptr) != 1) fail(nullptr);

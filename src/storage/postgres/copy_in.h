@@ -57,7 +57,7 @@ class CopyIn {
   PgConnection* connection_;
   std::string target_;  // "schema"."table", for messages
   std::optional<CopyBinaryEncoder> encoder_;
-  std::string buffer_;
+  CopyBuffer buffer_;
   bool binary_ = false, open_ = false;
   uint64_t bytes_sent_ = 0;
 };

@@ -100,7 +100,7 @@ inline std::size_t max_field_bytes(PgKind kind) {
 }
 
 // Writes one non-null value (row `row` of `array`, of kind `kind`).
-inline void encode_value(PgKind kind, const arrow::Array& array, int64_t row, char*& p) {
+[[gnu::always_inline]] inline void encode_value(PgKind kind, const arrow::Array& array, int64_t row, char*& p) {
   switch (kind) {
     case PgKind::boolean: return encode_bool(array, row, p);
     case PgKind::int16: return encode_fixed<arrow::Int16Type>(array, row, p);
