@@ -16,6 +16,7 @@
 #include "core/arrow_status.h"
 #include "core/error.h"
 #include "formats/parquet_file.h"
+#include "transfer/json_rows.h"
 
 namespace datalab::transfer {
 
@@ -116,35 +117,6 @@ std::shared_ptr<arrow::RecordBatchReader> json_reader(std::shared_ptr<arrow::io:
                                    fmt::format("cannot read JSON Lines '{}'", name));
 }
 
-bool text_holds(const arrow::DataType& type) {
-  switch (type.id()) {
-    case arrow::Type::NA:
-    case arrow::Type::BOOL:
-    case arrow::Type::INT8:
-    case arrow::Type::INT16:
-    case arrow::Type::INT32:
-    case arrow::Type::INT64:
-    case arrow::Type::UINT8:
-    case arrow::Type::UINT16:
-    case arrow::Type::UINT32:
-    case arrow::Type::UINT64:
-    case arrow::Type::FLOAT:
-    case arrow::Type::DOUBLE:
-    case arrow::Type::STRING:
-    case arrow::Type::LARGE_STRING:
-    case arrow::Type::DECIMAL128:
-    case arrow::Type::DECIMAL256:
-    case arrow::Type::DATE32:
-    case arrow::Type::DATE64:
-    case arrow::Type::TIMESTAMP:
-    case arrow::Type::TIME32:
-    case arrow::Type::TIME64:
-      return true;
-    default:
-      return false;
-  }
-}
-
 class ParquetWriter : public FormatWriter {
  public:
   ParquetWriter(std::shared_ptr<arrow::io::OutputStream> sink, const std::shared_ptr<arrow::Schema>& schema)
@@ -179,77 +151,19 @@ class CsvWriter : public FormatWriter {
   std::shared_ptr<arrow::ipc::RecordBatchWriter> writer_;
 };
 
-void append_json_string(std::string& out, std::string_view text) {
-  out += '"';
-  for (const char ch : text) {
-    const auto c = static_cast<unsigned char>(ch);
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (c < 0x20) {
-          out += fmt::format("\\u{:04x}", c);
-        } else {
-          out += ch;  // UTF-8 passes through as it is
-        }
-    }
-  }
-  out += '"';
-}
-
 // One JSON object per line. Values go through Arrow's cast to text, so numbers, decimals
 // (exact, as JSON numbers), dates and timestamps (ISO text) read the same as in CSV.
 class JsonLinesWriter : public FormatWriter {
  public:
   JsonLinesWriter(std::shared_ptr<arrow::io::OutputStream> sink, const std::shared_ptr<arrow::Schema>& schema)
-      : sink_(std::move(sink)) {
-    for (const auto& field : schema->fields()) {
-      std::string prefix;
-      append_json_string(prefix, field->name());
-      prefixes_.push_back(prefix + ":");
-      const auto id = field->type()->id();
-      kinds_.push_back(id == arrow::Type::BOOL || id == arrow::Type::DECIMAL128 || id == arrow::Type::DECIMAL256 ||
-                               arrow::is_integer(id)
-                           ? Kind::literal
-                       : arrow::is_floating(id) ? Kind::floating
-                                                : Kind::text);
-    }
-  }
+      : sink_(std::move(sink)), encoder_(*schema) {}
 
   void write(const arrow::RecordBatch& batch) override {
-    std::vector<std::shared_ptr<arrow::StringArray>> texts;
-    for (int c = 0; c < batch.num_columns(); ++c) {
-      auto column = batch.column(c);
-      if (column->type_id() != arrow::Type::STRING) {
-        column = unwrap_arrow(arrow::compute::Cast(*column, arrow::utf8()),
-                              fmt::format("cannot write column '{}' as JSON", batch.schema()->field(c)->name()));
-      }
-      texts.push_back(std::static_pointer_cast<arrow::StringArray>(column));
-    }
+    encoder_.start(batch);
     std::string out;
     for (int64_t row = 0; row < batch.num_rows(); ++row) {
-      out += '{';
-      for (std::size_t c = 0; c < texts.size(); ++c) {
-        if (c > 0) out += ',';
-        out += prefixes_[c];
-        if (texts[c]->IsNull(row)) {
-          out += "null";
-          continue;
-        }
-        const std::string_view value = texts[c]->GetView(row);
-        switch (kinds_[c]) {
-          case Kind::literal: out += value; break;
-          // JSON has no NaN or infinity: they are written as null.
-          case Kind::floating:
-            out += value.find_first_of("0123456789") == std::string_view::npos ? "null" : value;
-            break;
-          case Kind::text: append_json_string(out, value); break;
-        }
-      }
-      out += "}\n";
+      encoder_.append_row(row, out);
+      out += '\n';
       if (out.size() >= (1u << 20)) flush(out);
     }
     flush(out);
@@ -259,16 +173,13 @@ class JsonLinesWriter : public FormatWriter {
   void abort() override { (void)sink_->Abort(); }
 
  private:
-  enum class Kind { literal, floating, text };
-
   void flush(std::string& out) {
     check_arrow(sink_->Write(out.data(), static_cast<int64_t>(out.size())), "cannot write JSON Lines");
     out.clear();
   }
 
   std::shared_ptr<arrow::io::OutputStream> sink_;
-  std::vector<std::string> prefixes_;
-  std::vector<Kind> kinds_;
+  JsonRowEncoder encoder_;
 };
 
 }  // namespace
