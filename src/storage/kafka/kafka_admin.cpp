@@ -87,6 +87,21 @@ bool KafkaAdmin::ensure_topic(const TopicSpec& spec) {
   return true;
 }
 
+bool KafkaAdmin::topic_exists(const std::string& name) {
+  const rd_kafka_metadata_t* metadata = nullptr;
+  const auto err = rd_kafka_metadata(handle_, 1, nullptr, &metadata, kAdminTimeoutMs);
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    throw ServiceError(fmt::format("Kafka at {}: cannot list topics: {}", settings_.bootstrap_servers,
+                                   rd_kafka_err2str(err)),
+                       "kafka");
+  }
+  std::unique_ptr<const rd_kafka_metadata_t, decltype(&destroy_metadata)> owned(metadata, &destroy_metadata);
+  for (int i = 0; i < metadata->topic_cnt; ++i) {
+    if (name == metadata->topics[i].topic && metadata->topics[i].err == RD_KAFKA_RESP_ERR_NO_ERROR) return true;
+  }
+  return false;
+}
+
 int KafkaAdmin::partition_count(const std::string& name) {
   rd_kafka_topic_t* topic = rd_kafka_topic_new(handle_, name.c_str(), nullptr);
   const rd_kafka_metadata_t* metadata = nullptr;

@@ -30,6 +30,9 @@ class KafkaAdmin {
   // Creates the topic when it does not exist; returns true when it was created.
   // An existing topic is left as it is.
   bool ensure_topic(const TopicSpec& spec);
+  // Whether the topic exists (asks for every topic's metadata, so a broker that creates
+  // topics on first use does not create this one).
+  bool topic_exists(const std::string& topic);
   // Partitions of an existing topic (throws ServiceError when the topic is unknown).
   int partition_count(const std::string& topic);
   // High watermark (offset of the next message) of every partition, by partition index.

@@ -87,7 +87,7 @@ KafkaConsumer::KafkaConsumer(const KafkaSettings& settings, std::string topic, i
   // Offsets are committed by hand, after the database commit.
   set(*conf, "enable.auto.commit", "false");
   set(*conf, "enable.auto.offset.store", "false");
-  set(*conf, "auto.offset.reset", "earliest");
+  set(*conf, "auto.offset.reset", options.offset_reset);
   set(*conf, "enable.partition.eof", "true");
   set(*conf, "log_level", "3");
   std::string error;
@@ -198,8 +198,9 @@ void KafkaConsumer::close() {
   consumer_->close();
 }
 
-void read_topic_range(const KafkaSettings& settings, const std::string& topic, const std::vector<int64_t>& from_offsets,
-                      const std::function<void(const KafkaMessage&)>& on_message, int timeout_ms) {
+TopicRangeReader::TopicRangeReader(const KafkaSettings& settings, std::string topic,
+                                   const std::vector<int64_t>& from_offsets)
+    : topic_(std::move(topic)) {
   std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
   set(*conf, "bootstrap.servers", settings.bootstrap_servers);
   set(*conf, "group.id", "datalab-reader");  // required by the client; never joined (assign) nor committed
@@ -208,48 +209,70 @@ void read_topic_range(const KafkaSettings& settings, const std::string& topic, c
   set(*conf, "enable.partition.eof", "true");
   set(*conf, "log_level", "3");
   std::string error;
-  std::unique_ptr<RdKafka::KafkaConsumer> consumer(RdKafka::KafkaConsumer::create(conf.get(), error));
-  if (!consumer) throw ServiceError("cannot create a Kafka consumer: " + error);
-  std::map<int32_t, int64_t> end;  // partition -> high watermark still to reach
+  consumer_.reset(RdKafka::KafkaConsumer::create(conf.get(), error));
+  if (!consumer_) throw ServiceError("cannot create a Kafka consumer: " + error);
   std::vector<RdKafka::TopicPartition*> assignment;
   for (std::size_t p = 0; p < from_offsets.size(); ++p) {
     int64_t low = 0, high = 0;
     const auto partition = static_cast<int32_t>(p);
-    const auto err = consumer->query_watermark_offsets(topic, partition, &low, &high, 10'000);
+    const auto err = consumer_->query_watermark_offsets(topic_, partition, &low, &high, 10'000);
     if (err != RdKafka::ERR_NO_ERROR) {
       RdKafka::TopicPartition::destroy(assignment);
-      throw ServiceError(fmt::format("Kafka: cannot read the offsets of {} [{}]: {}", topic, p, RdKafka::err2str(err)));
+      throw ServiceError(fmt::format("Kafka: cannot read the offsets of {} [{}]: {}", topic_, p, RdKafka::err2str(err)));
     }
     const int64_t from = std::max(from_offsets[p], low);
     if (from >= high) continue;
-    end[partition] = high;
-    assignment.push_back(RdKafka::TopicPartition::create(topic, partition, from));
+    remaining_[partition] = high;
+    assignment.push_back(RdKafka::TopicPartition::create(topic_, partition, from));
   }
   if (assignment.empty()) return;
-  const auto err = consumer->assign(assignment);
+  const auto err = consumer_->assign(assignment);
   RdKafka::TopicPartition::destroy(assignment);
-  if (err != RdKafka::ERR_NO_ERROR) throw ServiceError(fmt::format("Kafka: cannot read {}: {}", topic, RdKafka::err2str(err)));
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-  while (!end.empty()) {
-    if (std::chrono::steady_clock::now() > deadline) {
-      consumer->close();
-      throw ServiceError(fmt::format("Kafka: {} not read to its end within {} s", topic, timeout_ms / 1000));
-    }
-    std::unique_ptr<RdKafka::Message> message(consumer->consume(100));
+  if (err != RdKafka::ERR_NO_ERROR) {
+    throw ServiceError(fmt::format("Kafka: cannot read {}: {}", topic_, RdKafka::err2str(err)));
+  }
+}
+
+TopicRangeReader::~TopicRangeReader() {
+  try {
+    if (consumer_) consumer_->close();
+  } catch (...) {
+  }
+}
+
+std::vector<KafkaMessage> TopicRangeReader::poll_batch(std::size_t max_messages, int max_wait_ms) {
+  std::vector<KafkaMessage> batch;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(max_wait_ms);
+  while (!remaining_.empty() && batch.size() < max_messages) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) break;
+    std::unique_ptr<RdKafka::Message> message(consumer_->consume(static_cast<int>(std::min<int64_t>(left.count(), 100))));
     if (!message) continue;
-    const auto found = end.find(message->partition());
+    const auto found = remaining_.find(message->partition());
     if (message->err() == RdKafka::ERR_NO_ERROR) {
       const int64_t offset = message->offset();
-      if (found == end.end() || offset >= found->second) continue;
-      if (offset + 1 >= found->second) end.erase(found);
-      on_message(KafkaMessage(message.release()));
+      if (found == remaining_.end() || offset >= found->second) continue;
+      if (offset + 1 >= found->second) remaining_.erase(found);
+      batch.emplace_back(message.release());
     } else if (message->err() == RdKafka::ERR__PARTITION_EOF) {
-      if (found != end.end()) end.erase(found);
+      if (found != remaining_.end()) remaining_.erase(found);
     } else if (message->err() != RdKafka::ERR__TIMED_OUT) {
       spdlog::debug("kafka reader: {}", message->errstr());
     }
   }
-  consumer->close();
+  return batch;
+}
+
+void read_topic_range(const KafkaSettings& settings, const std::string& topic, const std::vector<int64_t>& from_offsets,
+                      const std::function<void(const KafkaMessage&)>& on_message, int timeout_ms) {
+  TopicRangeReader reader(settings, topic, from_offsets);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  while (!reader.done()) {
+    if (std::chrono::steady_clock::now() > deadline) {
+      throw ServiceError(fmt::format("Kafka: {} not read to its end within {} s", topic, timeout_ms / 1000));
+    }
+    for (const auto& message : reader.poll_batch(10'000, 200)) on_message(message);
+  }
 }
 
 }  // namespace datalab

@@ -48,6 +48,8 @@ struct ConsumerOptions {
   // When set (offset per partition), assigned partitions start here instead of at the
   // group's committed offsets: a run reads exactly the messages it produced.
   std::optional<std::vector<int64_t>> start_offsets;
+  // Where a group without committed offsets starts: "earliest" or "latest".
+  std::string offset_reset = "earliest";
 };
 
 class KafkaConsumer {
@@ -66,6 +68,8 @@ class KafkaConsumer {
   // True when this consumer owns every partition and its position has reached each
   // partition's high watermark (asked from the broker, not cached).
   bool drained();
+  // Assigned partition -> next offset to read (-1 until known), as of the last poll.
+  const std::map<int32_t, int64_t>& positions() const { return position_; }
   // Leaves the group cleanly (no commit).
   void close();
 
@@ -80,6 +84,28 @@ class KafkaConsumer {
   std::map<int32_t, int64_t> position_;  // assigned partition -> next offset (-1: unknown)
   std::map<int32_t, bool> at_end_;
   bool closed_ = false;
+};
+
+// Reads a topic outside any consumer group, batch by batch: every message from
+// from_offsets[p] (a partition missing from the vector is skipped) up to each partition's
+// high watermark at construction, a fixed end however much is produced meanwhile.
+class TopicRangeReader {
+ public:
+  TopicRangeReader(const KafkaSettings& settings, std::string topic, const std::vector<int64_t>& from_offsets);
+  ~TopicRangeReader();
+  TopicRangeReader(const TopicRangeReader&) = delete;
+  TopicRangeReader& operator=(const TopicRangeReader&) = delete;
+
+  // Up to max_messages, fewer when max_wait_ms passed; none once done().
+  std::vector<KafkaMessage> poll_batch(std::size_t max_messages, int max_wait_ms);
+  bool done() const { return remaining_.empty(); }
+  // Partition -> the high watermark still to reach, for the partitions not read to their end.
+  const std::map<int32_t, int64_t>& remaining() const { return remaining_; }
+
+ private:
+  std::string topic_;
+  std::unique_ptr<RdKafka::KafkaConsumer> consumer_;
+  std::map<int32_t, int64_t> remaining_;
 };
 
 // Reads a topic outside any consumer group: every message from from_offsets[p] (a partition
