@@ -38,6 +38,13 @@ class BatchSource {
   virtual uint64_t bytes_read() const { return 0; }
   // Rows the source skipped under an incremental filter because their cursor is NULL.
   virtual int64_t null_cursor_rows() { return 0; }
+  // Input the source could not make rows of (a Kafka message that is not JSON, …), never
+  // dropped silently: counted, and each described by where it was and why (the first few).
+  virtual int64_t rejected_rows() const { return 0; }
+  virtual std::vector<std::string> rejections() const { return {}; }
+  // Called once the target committed: a source that acknowledges what it read (a Kafka
+  // consumer group committing its offsets) does it only then.
+  virtual void committed() {}
 };
 
 enum class WriteMode { append, replace, merge };

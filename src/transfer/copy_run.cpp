@@ -212,6 +212,9 @@ CopyResult run_copy(const SourceFactory& make_source, BatchTarget& target, const
     }
   }
   target.commit(source_id, result.watermark);
+  source->committed();
+  result.rejected = source->rejected_rows();
+  result.rejections = source->rejections();
   if (progress) progress->finish();
   result.bytes_read = source->bytes_read();
   result.bytes_written = target.bytes_written();

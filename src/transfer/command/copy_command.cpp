@@ -13,6 +13,7 @@
 #include "transfer/clickhouse/clickhouse_endpoint.h"
 #include "transfer/files/file_endpoint.h"
 #include "transfer/iceberg/iceberg_endpoint.h"
+#include "transfer/kafka/kafka_endpoint.h"
 #include "transfer/postgres/postgres_endpoint.h"
 
 namespace datalab::transfer {
@@ -39,8 +40,11 @@ SourceFactory source_factory(const Endpoint& e, const Config& config) {
       return [e, &config](const std::optional<IncrementalFilter>& filter) {
         return make_file_source(e, config, filter);
       };
-    case EndpointKind::iceberg:
     case EndpointKind::kafka:
+      return [e, &config](const std::optional<IncrementalFilter>& filter) {
+        return make_kafka_source(e, config, filter);
+      };
+    case EndpointKind::iceberg:
       break;
   }
   unsupported(e, "from");
@@ -52,8 +56,7 @@ std::unique_ptr<BatchTarget> make_target(const Endpoint& e, const Config& config
     case EndpointKind::clickhouse: return make_clickhouse_target(e);
     case EndpointKind::files: return make_file_target(e, config);
     case EndpointKind::iceberg: return make_iceberg_target(e, config);
-    case EndpointKind::kafka:
-      break;
+    case EndpointKind::kafka: return make_kafka_target(e, config);
   }
   unsupported(e, "into");
 }
@@ -111,7 +114,7 @@ void run(const Arguments& args, AppContext& context) {
       {"target", target_end.masked},
       {"mode", args.mode},
       {"rows", std::to_string(result.rows)},
-      {"rejected", "0"},
+      {"rejected", std::to_string(result.rejected)},
       {"bytes read", bytes_text(result.bytes_read)},
       {"bytes written", bytes_text(result.bytes_written)},
       {"seconds", fmt::format("{:.3f}", result.seconds)},
@@ -124,7 +127,16 @@ void run(const Arguments& args, AppContext& context) {
   }
   Report report(context.format);
   report.summary("copy", items);
+  for (const auto& rejection : result.rejections) report.note("rejected " + rejection);
+  if (result.rejected > static_cast<int64_t>(result.rejections.size())) {
+    report.note(fmt::format("... and {} more rejected", result.rejected - static_cast<int64_t>(result.rejections.size())));
+  }
   report.finish();
+  // The rows that could be copied are committed; the rejected ones make the exit code 4.
+  if (result.rejected > 0) {
+    throw RejectedRows(fmt::format("copy: {} input record(s) rejected (see the notes above)", result.rejected),
+                       result.rejected);
+  }
 }
 
 }  // namespace

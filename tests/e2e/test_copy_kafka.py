@@ -1,0 +1,203 @@
+"""datalab copy with Kafka at one end, on the real broker: a PostgreSQL table into a topic
+and a topic into a table. Independent clients check each side: kcat reads the topics,
+kafka-python makes topics and sends messages, psql reads the tables."""
+import datetime
+import decimal
+import json
+import os
+import subprocess
+import uuid
+
+import pytest
+
+kafka = pytest.importorskip("kafka")
+from kafka.admin import KafkaAdminClient, NewTopic  # noqa: E402
+
+BOOTSTRAP = os.environ.get("BOOTSTRAP_SERVER", "127.0.0.1:9092")
+DB = "postgres:///?table="
+
+
+def kcat(*args):
+    return subprocess.run(["kcat", "-b", BOOTSTRAP, *args], capture_output=True, text=True, check=True,
+                          timeout=120).stdout
+
+
+def read_topic(topic):
+    """Every message of the topic, as kcat -J gives them (payload, key, partition, offset, headers)."""
+    return [json.loads(line) for line in kcat("-C", "-J", "-e", "-q", "-t", topic, "-o", "beginning").splitlines()]
+
+
+def unique(prefix):
+    return f"{prefix}_{uuid.uuid4().hex[:10]}"
+
+
+@pytest.fixture
+def admin():
+    client = KafkaAdminClient(bootstrap_servers=BOOTSTRAP, request_timeout_ms=30000)
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def topics(admin):
+    """Topic names of the test's own; whichever exist at the end are deleted."""
+    names = []
+
+    def make(prefix="copy-kafka"):
+        name = f"{prefix}-{uuid.uuid4().hex[:10]}"
+        names.append(name)
+        return name
+
+    yield make
+    existing = set(admin.list_topics())
+    gone = [n for n in names if n in existing]
+    if gone:
+        admin.delete_topics(gone)
+
+
+@pytest.fixture
+def schema(psql):
+    name = unique("copy_kafka")
+    psql.query(f"CREATE SCHEMA {name}")
+    yield name
+    psql.query(f"DROP SCHEMA {name} CASCADE")
+
+
+def create_topic(admin, name, partitions=1):
+    admin.create_topics([NewTopic(name, num_partitions=partitions, replication_factor=1)])
+
+
+def produce(topic, values, partition=0):
+    producer = kafka.KafkaProducer(bootstrap_servers=BOOTSTRAP, acks="all")
+    for value in values:
+        producer.send(topic, value=value if isinstance(value, bytes) else json.dumps(value).encode(),
+                      partition=partition)
+    producer.flush()
+    producer.close()
+
+
+def copy(datalab, *args):
+    result = datalab.run("--format", "json", "copy", *args, check=False)
+    report = json.loads(result.stdout) if result.stdout.strip() else []
+    summary = next((s["summary"] for s in report if "summary" in s), None)
+    notes = [s["note"] for s in report if "note" in s]
+    return result, summary, notes
+
+
+def test_a_table_becomes_one_json_message_per_row(datalab, psql, schema, topics, admin):
+    psql.query(f"""CREATE TABLE {schema}.t (id int PRIMARY KEY, dec numeric(20,4), f8 double precision, b boolean,
+                     t text, d date, ts timestamp, tstz timestamptz, n bigint)""")
+    psql.query(f"""INSERT INTO {schema}.t VALUES
+        (1, -1234567890123456.7891, -1.5, true, '', '1969-07-20', '1969-07-20 20:17:40.123456',
+         '1960-01-01 00:00:00+05', 9223372036854775807),
+        (2, 0.0001, 1e-300, false, E'😀 émoji "quoted", comma\\nnew line', '2038-01-19',
+         '2999-12-31 23:59:59.999999', '2024-02-29 23:59:59.999999+00', NULL),
+        (3, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL)""")
+    topic = topics()
+
+    # No topic and no --create: refused, nothing made.
+    result, _, _ = copy(datalab, f"{DB}{schema}.t", f"kafka://{BOOTSTRAP}/{topic}")
+    assert result.returncode == 2 and f"topic {topic} does not exist" in result.stderr and "--create" in result.stderr
+    assert topic not in admin.list_topics()
+
+    result, summary, _ = copy(datalab, f"{DB}{schema}.t", f"kafka://{BOOTSTRAP}/{topic}?partitions=2", "--create",
+                              "--key", "id")
+    assert result.returncode == 0, result.stderr
+    assert summary["rows"] == "3" and summary["rejected"] == "0"
+
+    messages = read_topic(topic)
+    assert len(messages) == 3
+    assert {m["partition"] for m in messages} <= {0, 1}
+    assert len(admin.describe_topics([topic])[0]["partitions"]) == 2
+    by_key = {m["key"]: json.loads(m["payload"], parse_float=decimal.Decimal) for m in messages}
+    assert by_key["1"] == {"id": 1, "dec": decimal.Decimal("-1234567890123456.7891"), "f8": decimal.Decimal("-1.5"),
+                           "b": True, "t": "", "d": "1969-07-20", "ts": "1969-07-20 20:17:40.123456",
+                           "tstz": "1959-12-31 19:00:00.000000Z", "n": 9223372036854775807}
+    assert by_key["2"]["t"] == '😀 émoji "quoted", comma\nnew line'
+    assert by_key["2"]["dec"] == decimal.Decimal("0.0001") and float(by_key["2"]["f8"]) == 1e-300
+    assert by_key["2"]["n"] is None
+    assert datetime.datetime.fromisoformat(by_key["2"]["tstz"].replace("Z", "+00:00")) == \
+        datetime.datetime(2024, 2, 29, 23, 59, 59, 999999, tzinfo=datetime.timezone.utc)
+    assert by_key["3"] == {"id": 3, **{k: None for k in ("dec", "f8", "b", "t", "d", "ts", "tstz", "n")}}
+
+    # A topic takes only new messages: replace and merge are refused before anything is sent.
+    for mode in ("replace", "merge"):
+        result, _, _ = copy(datalab, f"{DB}{schema}.t", f"kafka://{BOOTSTRAP}/{topic}", "--mode", mode, "--key", "id")
+        assert result.returncode == 2 and "--mode append" in result.stderr, result.stderr
+    result, _, _ = copy(datalab, f"{DB}{schema}.t", f"kafka://{BOOTSTRAP}/{topic}", "--incremental", "--cursor", "id")
+    assert result.returncode == 2 and "watermark" in result.stderr
+    assert len(read_topic(topic)) == 3
+
+
+VALID = [
+    {"id": 1, "name": "Zoë 😀", "amount": 12.5, "ok": True, "note": None},
+    {"id": 2, "name": "", "amount": -0.25, "ok": False, "note": "x"},
+    {"id": 3, "name": "line\nbreak", "amount": 1e10, "ok": None, "note": None},
+]
+INVALID = [  # value, a fragment of the reason
+    (b"not json {", "not valid JSON"),
+    (b"[1, 2]", "not a JSON object"),
+    (json.dumps({"id": "four", "name": "n", "amount": 1.0, "ok": True, "note": None}).encode(), "does not fit"),
+    (json.dumps({"id": 5, "name": "n", "amount": 1.0, "ok": True, "note": None, "extra": 1}).encode(),
+     "field 'extra'"),
+]
+
+
+def test_a_topic_becomes_a_table_and_bad_messages_are_reported_and_dead_lettered(datalab, psql, schema, topics,
+                                                                                    admin):
+    topic, dead = topics(), topics("copy-kafka-dlq")
+    create_topic(admin, topic)
+    create_topic(admin, dead)
+    produce(topic, VALID + [value for value, _ in INVALID] + [{"id": 6, "name": "after", "amount": 2.0, "ok": True,
+                                                             "note": None}])
+
+    result, summary, notes = copy(datalab, f"kafka:///{topic}?dead_letter={dead}&metadata=true",
+                                  f"{DB}{schema}.m", "--create")
+    # The valid rows are committed; the rejected messages make the exit code 4.
+    assert result.returncode == 4, result.stderr
+    assert summary["rows"] == "4" and summary["rejected"] == "4"
+    rows = psql.query(f"SELECT id, translate(name, E'\\n', '~'), amount, ok, note, _partition, _offset "
+                      f"FROM {schema}.m ORDER BY id")
+    assert rows == [["1", "Zoë 😀", "12.5", "t", "", "0", "0"], ["2", "", "-0.25", "f", "x", "0", "1"],
+                    ["3", "line~break", "10000000000", "", "", "0", "2"], ["6", "after", "2", "t", "", "0", "7"]]
+    assert psql.scalar(f"SELECT count(*) FROM {schema}.m WHERE note IS NULL AND name = E'line\\nbreak'") == "1"
+
+    for offset, (_, reason) in enumerate(INVALID, start=3):
+        assert any(f"partition 0 offset {offset}:" in n and reason in n for n in notes), (offset, notes)
+    letters = read_topic(dead)
+    assert [m["payload"].encode() for m in letters] == [value for value, _ in INVALID]
+    for letter, (_, reason) in zip(letters, INVALID):
+        headers = dict(zip(letter["headers"][::2], letter["headers"][1::2]))
+        assert reason in headers["datalab.reason"]
+        assert headers["datalab.topic"] == topic and headers["datalab.partition"] == "0"
+
+
+def test_a_copy_ends_at_the_end_it_saw_and_a_group_copies_each_message_once(datalab, psql, schema, topics, admin):
+    topic = topics()
+    group = unique("copy-kafka-group")
+    create_topic(admin, topic, partitions=3)
+    for p in range(3):
+        produce(topic, [{"id": p * 100 + i, "v": f"p{p}"} for i in range(50)], partition=p)
+    try:
+        # Without a group: the whole topic, every time, and the copy ends.
+        for _ in range(2):
+            result, summary, _ = copy(datalab, f"kafka:///{topic}", f"{DB}{schema}.all", "--create")
+            assert result.returncode == 0, result.stderr
+            assert summary["rows"] == "150"
+        assert psql.scalar(f"SELECT count(*) FROM {schema}.all") == "300"
+
+        # A group: a run copies what the group has not read, its offsets committed after the table.
+        target = f"{DB}{schema}.g"
+        result, summary, _ = copy(datalab, f"kafka:///{topic}?group={group}", target, "--create")
+        assert result.returncode == 0 and summary["rows"] == "150", result.stderr
+        result, summary, _ = copy(datalab, f"kafka:///{topic}?group={group}", target)
+        assert result.returncode == 0 and summary["rows"] == "0", result.stderr
+        produce(topic, [{"id": 1000, "v": "new"}, {"id": 1001, "v": "new"}], partition=1)
+        result, summary, _ = copy(datalab, f"kafka:///{topic}?group={group}", target)
+        assert result.returncode == 0 and summary["rows"] == "2", result.stderr
+        assert psql.query(f"SELECT count(*), count(DISTINCT id) FROM {schema}.g") == [["152", "152"]]
+    finally:
+        try:
+            admin.delete_consumer_groups([group])
+        except Exception:  # the group never committed: nothing to delete
+            pass
