@@ -6,6 +6,7 @@ import decimal
 import json
 import os
 import subprocess
+import threading
 import uuid
 
 import pytest
@@ -186,16 +187,42 @@ def test_a_copy_ends_at_the_end_it_saw_and_a_group_copies_each_message_once(data
             assert summary["rows"] == "150"
         assert psql.scalar(f"SELECT count(*) FROM {schema}.all") == "300"
 
+        # Messages keep coming while it runs: the copy still ends, at the end it saw at its start.
+        stop = threading.Event()
+
+        def keep_producing():
+            producer = kafka.KafkaProducer(bootstrap_servers=BOOTSTRAP)
+            i = 0
+            while not stop.is_set():
+                producer.send(topic, json.dumps({"id": 10_000 + i, "v": "live"}).encode(), partition=i % 3)
+                i += 1
+                if i % 100 == 0:
+                    producer.flush()
+            producer.flush()
+            producer.close()
+
+        live = threading.Thread(target=keep_producing)
+        live.start()
+        try:
+            result, summary, _ = copy(datalab, f"kafka:///{topic}", f"{DB}{schema}.live", "--create")
+        finally:
+            stop.set()
+            live.join()
+        assert result.returncode == 0, result.stderr
+        assert int(summary["rows"]) >= 150
+        assert psql.scalar(f"SELECT count(*) FROM {schema}.live") == summary["rows"]
+
         # A group: a run copies what the group has not read, its offsets committed after the table.
         target = f"{DB}{schema}.g"
+        total = len(read_topic(topic))
         result, summary, _ = copy(datalab, f"kafka:///{topic}?group={group}", target, "--create")
-        assert result.returncode == 0 and summary["rows"] == "150", result.stderr
+        assert result.returncode == 0 and summary["rows"] == str(total), result.stderr
         result, summary, _ = copy(datalab, f"kafka:///{topic}?group={group}", target)
         assert result.returncode == 0 and summary["rows"] == "0", result.stderr
         produce(topic, [{"id": 1000, "v": "new"}, {"id": 1001, "v": "new"}], partition=1)
         result, summary, _ = copy(datalab, f"kafka:///{topic}?group={group}", target)
         assert result.returncode == 0 and summary["rows"] == "2", result.stderr
-        assert psql.query(f"SELECT count(*), count(DISTINCT id) FROM {schema}.g") == [["152", "152"]]
+        assert psql.query(f"SELECT count(*), count(DISTINCT id) FROM {schema}.g") == [[str(total + 2)] * 2]
     finally:
         try:
             admin.delete_consumer_groups([group])
