@@ -29,8 +29,6 @@ class JsonRowEncoder {
   std::vector<std::shared_ptr<arrow::StringArray>> texts_;
 };
 
-void append_json_string(std::string& out, std::string_view text);
-
 // Whether Arrow's cast makes text of the type (what CSV and JSON can hold).
 bool text_holds(const arrow::DataType& type);
 

@@ -13,6 +13,7 @@
 #include <rapidjson/writer.h>
 
 #include "core/dates.h"
+#include "core/json_text.h"
 #include "storage/postgres/copy_binary_encoder.h"
 
 namespace datalab::kafka_pipeline {
@@ -21,26 +22,6 @@ namespace {
 
 using nlohmann::json;
 using JsonValue = rapidjson::Value;
-
-void append_json_string(std::string& out, std::string_view text) {
-  out += '"';
-  for (const char c : text) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          out += fmt::format("\\u{:04x}", static_cast<int>(c));
-        } else {
-          out += c;
-        }
-    }
-  }
-  out += '"';
-}
 
 bool digits(std::string_view text, std::size_t at, std::size_t count, int& value) {
   if (at + count > text.size()) return false;
