@@ -2,6 +2,7 @@
 psql, an independent client."""
 import json
 import os
+import re
 import subprocess
 
 import pytest
@@ -38,12 +39,40 @@ def s3_env():
     return env
 
 
+# Values too common to search for: the local services' default user/password/database name.
+_NOT_SECRET = {"", "it_one"}
+
+
+def configured_secrets(args=()):
+    """Every secret datalab could know during a run: passwords, tokens and secret keys from
+    the environment and the S3 settings file, and passwords inside URLs on the command line."""
+    found = {}
+    sources = dict(os.environ)
+    if os.path.exists(S3_ENV_FILE):
+        sources.update(s3_env())
+    for key, value in sources.items():
+        if any(marker in key for marker in ("PASSWORD", "SECRET", "TOKEN")) and value not in _NOT_SECRET:
+            found[key] = value
+    for arg in args:
+        match = re.search(r"://[^:/@]*:(.+)@", str(arg))
+        if match and match.group(1) not in _NOT_SECRET and len(match.group(1)) >= 6:
+            found[f"password in {arg.split('@')[-1][:40]}"] = match.group(1)
+    return found
+
+
+def assert_no_secret(what, text, args=()):
+    leaked = [name for name, value in configured_secrets(args).items() if value in text]
+    assert not leaked, f"{what} shows the secret(s) {leaked}"
+
+
 class Datalab:
     def __init__(self, binary):
         self.binary = binary
 
     def run(self, *args, check=True):
         result = subprocess.run([self.binary, *args], capture_output=True, text=True, cwd=ROOT, timeout=600)
+        # Every run of every e2e test: no configured secret in anything datalab printed.
+        assert_no_secret(f"datalab {' '.join(map(str, args))[:80]}", result.stdout + result.stderr, args)
         if check and result.returncode != 0:
             raise AssertionError(f"datalab {' '.join(args)} exited {result.returncode}:\n{result.stderr}")
         return result
