@@ -19,6 +19,16 @@ proto::Plan root_plan(const proto::Relation& relation) {
   return plan;
 }
 
+proto::WriteOperation::SaveMode save_mode(SaveMode mode) {
+  switch (mode) {
+    case SaveMode::Append: return proto::WriteOperation::SAVE_MODE_APPEND;
+    case SaveMode::Overwrite: return proto::WriteOperation::SAVE_MODE_OVERWRITE;
+    case SaveMode::ErrorIfExists: return proto::WriteOperation::SAVE_MODE_ERROR_IF_EXISTS;
+    case SaveMode::Ignore: return proto::WriteOperation::SAVE_MODE_IGNORE;
+  }
+  return proto::WriteOperation::SAVE_MODE_UNSPECIFIED;
+}
+
 }  // namespace
 
 DataFrame DataFrame::with_columns_renamed(const std::vector<std::pair<std::string, std::string>>& renames) const {
@@ -96,6 +106,8 @@ std::shared_ptr<arrow::Table> DataFrame::collect() const {
   return result.table;
 }
 
+std::shared_ptr<arrow::Schema> DataFrame::schema() const { return limit(0).collect()->schema(); }
+
 int64_t DataFrame::count() const {
   auto table = select({Column::fn("count", {Column::lit(int64_t{1})}).alias("count")}).collect();
   if (table->num_rows() != 1 || table->num_columns() != 1) {
@@ -129,18 +141,25 @@ void DataFrame::write_jdbc(const std::string& url, const std::string& table,
   auto* write = plan.mutable_command()->mutable_write_operation();
   *write->mutable_input() = relation_;
   write->set_source("jdbc");
-  switch (mode) {
-    case SaveMode::Append: write->set_mode(proto::WriteOperation::SAVE_MODE_APPEND); break;
-    case SaveMode::Overwrite: write->set_mode(proto::WriteOperation::SAVE_MODE_OVERWRITE); break;
-    case SaveMode::ErrorIfExists: write->set_mode(proto::WriteOperation::SAVE_MODE_ERROR_IF_EXISTS); break;
-    case SaveMode::Ignore: write->set_mode(proto::WriteOperation::SAVE_MODE_IGNORE); break;
-  }
+  write->set_mode(save_mode(mode));
   auto& options = *write->mutable_options();
   for (const auto& [key, value] : properties) options[key] = value;
   options["url"] = url;
   options["dbtable"] = table;
   if (auto password = properties.find("password"); password != properties.end()) session_->redact(password->second);
   session_->execute(plan, fmt::format("write to {} through JDBC", table));
+}
+
+void DataFrame::write(const std::string& format, const std::string& path,
+                      const std::map<std::string, std::string>& options, SaveMode mode) const {
+  proto::Plan plan;
+  auto* write = plan.mutable_command()->mutable_write_operation();
+  *write->mutable_input() = relation_;
+  write->set_source(format);
+  write->set_path(path);
+  write->set_mode(save_mode(mode));
+  for (const auto& [key, value] : options) (*write->mutable_options())[key] = value;
+  session_->execute(plan, fmt::format("write {} to {}", format, path));
 }
 
 }  // namespace datalab::spark

@@ -34,12 +34,17 @@ class DataFrame {
   DataFrame order_by(const std::vector<Column>& columns) const;  // ascending
 
   std::shared_ptr<arrow::Table> collect() const;
+  // The columns the plan yields, as Arrow types (runs the plan with no rows).
+  std::shared_ptr<arrow::Schema> schema() const;
   int64_t count() const;
   // The text table df.show(rows, truncate) prints.
   std::string show_string(int32_t rows = 20, int32_t truncate = 20) const;
   // df.write.mode(mode).jdbc(url, table, properties): properties carry user, password, driver.
   void write_jdbc(const std::string& url, const std::string& table,
                   const std::map<std::string, std::string>& properties, SaveMode mode) const;
+  // df.write.format(format).mode(mode).options(options).save(path): a folder of part files.
+  void write(const std::string& format, const std::string& path, const std::map<std::string, std::string>& options,
+             SaveMode mode) const;
 
   const ::spark::connect::Relation& relation() const { return relation_; }
 

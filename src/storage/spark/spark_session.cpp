@@ -21,11 +21,14 @@ namespace {
 
 constexpr const char* kClientType = "datalab/0.1 (C++ Spark Connect client)";
 
-// Spark's error text starts with the useful line; stack traces follow after a newline.
+// Spark's error text is the message, then the JVM stack ("\tat ..." lines): the message only.
+// An overlong one (a JDBC batch error quotes its whole multi-row INSERT) keeps both ends, as
+// the cause ("... was aborted: ERROR: ...") comes last.
 std::string first_lines(const std::string& message, std::size_t max_chars = 1500) {
-  std::string text = message.substr(0, max_chars);
-  if (message.size() > max_chars) text += " ...";
-  return text;
+  std::string text = message.substr(0, message.find("\n\tat "));
+  if (text.size() <= max_chars) return text;
+  const std::size_t head = max_chars / 4;
+  return text.substr(0, head) + " ... " + text.substr(text.size() - (max_chars - head));
 }
 
 std::unique_ptr<grpc::ClientContext> make_context(const SparkConnectSettings& settings, double timeout_seconds = 0) {
@@ -173,6 +176,18 @@ void SparkSession::set_config(const std::string& key, const std::string& value) 
   if (!status.ok()) fail("config " + key, status.error_code(), status.error_message());
 }
 
+std::optional<std::string> SparkSession::get_config(const std::string& key) {
+  proto::ConfigRequest request;
+  stamp(request);
+  request.mutable_operation()->mutable_get_option()->add_keys(key);
+  proto::ConfigResponse response;
+  auto context = make_context(settings_, 60);
+  const auto status = channel_->stub->Config(context.get(), request, &response);
+  if (!status.ok()) fail("config " + key, status.error_code(), status.error_message());
+  if (response.pairs_size() != 1 || !response.pairs(0).has_value()) return std::nullopt;
+  return response.pairs(0).value();
+}
+
 DataFrame SparkSession::sql(const std::string& query) {
   proto::Relation relation;
   relation.mutable_sql()->set_query(query);
@@ -190,5 +205,14 @@ DataFrame SparkSession::read(const std::string& format, const std::vector<std::s
 }
 
 DataFrame SparkSession::read_parquet(const std::string& path) { return read("parquet", {path}); }
+
+DataFrame SparkSession::read_jdbc(const std::string& url, const std::string& table,
+                                  const std::map<std::string, std::string>& properties) {
+  auto options = properties;
+  options["url"] = url;
+  options["dbtable"] = table;
+  if (auto password = properties.find("password"); password != properties.end()) redact(password->second);
+  return read("jdbc", {}, options);
+}
 
 }  // namespace datalab::spark

@@ -5,6 +5,7 @@
 // redact() are masked); an unreachable server is reported as such, with the address.
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -40,11 +41,18 @@ class SparkSession : public std::enable_shared_from_this<SparkSession> {
   DataFrame read(const std::string& format, const std::vector<std::string>& paths,
                  const std::map<std::string, std::string>& options = {});
   DataFrame read_parquet(const std::string& path);
+  // spark.read.jdbc: `table` is a table name or "(SELECT …) AS q"; properties carry user,
+  // password, driver and Spark's JDBC options (partitionColumn, lowerBound, upperBound,
+  // numPartitions, fetchsize, …). The password is redacted from errors.
+  DataFrame read_jdbc(const std::string& url, const std::string& table,
+                      const std::map<std::string, std::string>& properties);
 
   // Runs a plan; `what` names it in errors ("write products through JDBC").
   SparkResult execute(const ::spark::connect::Plan& plan, const std::string& what);
   // Session configuration (spark.conf.set).
   void set_config(const std::string& key, const std::string& value);
+  // spark.conf.get(key, None): the session's value, or nullopt when the key is unset.
+  std::optional<std::string> get_config(const std::string& key);
   // Masks this value in every error message from now on (passwords put into plans).
   void redact(const std::string& secret);
 
