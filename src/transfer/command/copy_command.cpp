@@ -15,13 +15,14 @@
 #include "transfer/iceberg/iceberg_endpoint.h"
 #include "transfer/kafka/kafka_endpoint.h"
 #include "transfer/postgres/postgres_endpoint.h"
+#include "transfer/spark/spark_copy.h"
 
 namespace datalab::transfer {
 
 namespace {
 
 struct Arguments {
-  std::string source, target, mode = "append", cursor;
+  std::string source, target, mode = "append", cursor, engine = "native";
   std::vector<std::string> keys, casts;
   bool create = false, incremental = false;
 };
@@ -106,8 +107,14 @@ void run(const Arguments& args, AppContext& context) {
   }
   options.progress = context.format == OutputFormat::Table && isatty(STDERR_FILENO) == 1;
 
-  auto target = make_target(target_end, context.config);
-  const CopyResult result = run_copy(source_factory(source, context.config), *target, source.masked, options);
+  const bool spark = args.engine == "spark";
+  CopyResult result;
+  if (spark) {
+    result = run_spark_copy(source, target_end, options, context.config);
+  } else {
+    auto target = make_target(target_end, context.config);
+    result = run_copy(source_factory(source, context.config), *target, source.masked, options);
+  }
 
   std::vector<std::pair<std::string, std::string>> items = {
       {"source", source.masked},
@@ -115,8 +122,8 @@ void run(const Arguments& args, AppContext& context) {
       {"mode", args.mode},
       {"rows", std::to_string(result.rows)},
       {"rejected", std::to_string(result.rejected)},
-      {"bytes read", bytes_text(result.bytes_read)},
-      {"bytes written", bytes_text(result.bytes_written)},
+      {"bytes read", spark ? "-" : bytes_text(result.bytes_read)},  // Spark's are not measured
+      {"bytes written", spark ? "-" : bytes_text(result.bytes_written)},
       {"seconds", fmt::format("{:.3f}", result.seconds)},
       {"rows/s", result.seconds > 0 ? human_rate(result.rows / result.seconds) : "-"},
   };
@@ -152,6 +159,10 @@ void add_copy_command(CLI::App& root, AppContext& context) {
   copy->add_option("--mode", args->mode, "append | replace (atomic) | merge (upsert on --key)")->capture_default_str();
   copy->add_option("--key", args->keys, "key columns: merge upserts on them; incremental breaks cursor ties by them")
       ->delimiter(',');
+  copy->add_option("--engine", args->engine,
+                   "native (datalab itself) or spark (the cluster at SPARK_CONNECT_URL: PostgreSQL and S3 ends)")
+      ->check(CLI::IsMember({"native", "spark"}))
+      ->capture_default_str();
   copy->add_flag("--create", args->create, "create a missing target table from the source's columns");
   copy->add_flag("--incremental", args->incremental, "copy only rows past the watermark the target stored last time");
   copy->add_option("--cursor", args->cursor, "incremental: the column that grows (updated_at, id)");
