@@ -7,7 +7,7 @@ import uuid
 
 import pytest
 
-from conftest import ROOT, _settings, s3_env
+from conftest import ROOT, _settings, assert_no_secret, s3_env
 from test_copy_files import ALL_TYPES_DDL, ALL_TYPES_ROWS, ARROW_TYPES, EXPECTED, arrow_s3, rows_by_id
 
 pa = pytest.importorskip("pyarrow")
@@ -39,6 +39,7 @@ def s3():
 def copy(datalab, s3, *args, check=True):
     result = subprocess.run([datalab.binary, "copy", *args], capture_output=True, text=True, cwd=ROOT,
                             env=dict(os.environ, **s3), timeout=600)
+    assert_no_secret(f"datalab copy {' '.join(args)[:80]}", result.stdout + result.stderr, args)
     if check and result.returncode != 0:
         raise AssertionError(f"datalab copy {' '.join(args)} exited {result.returncode}:\n{result.stderr}")
     return result
@@ -209,3 +210,25 @@ def test_ends_spark_cannot_reach_are_refused_with_exit_2(datalab, s3, psql, sche
             assert "--engine native" in r.stderr, r.stderr
     r = copy(datalab, s3, pg_url(f"{schema}.t"), pg_url(f"{schema}.u"), "--engine", "flink", check=False)
     assert r.returncode == 2 and "flink" in r.stderr
+
+
+def test_a_password_reaches_spark_but_no_message(datalab, s3, psql, schema):
+    """The JDBC password travels to Spark as an option: neither a report nor a Spark error shows it."""
+    role, password = unique("e2e_spark_role"), f"S3cret-{uuid.uuid4().hex[:12]}"
+    psql.query(f"CREATE ROLE {role} LOGIN PASSWORD '{password}'")
+    try:
+        psql.query(f"GRANT ALL ON SCHEMA {schema} TO {role}")
+        psql.query(f"CREATE TABLE {schema}.src (id int PRIMARY KEY, code text)")
+        psql.query(f"INSERT INTO {schema}.src SELECT g, 'c' || g FROM generate_series(1, 100) g")
+        psql.query(f"CREATE TABLE {schema}.dst (id int PRIMARY KEY, code varchar(2))")
+        psql.query(f"ALTER TABLE {schema}.src OWNER TO {role}; ALTER TABLE {schema}.dst OWNER TO {role}")
+        s = _settings()
+        url = f"postgres://{role}:{password}@{s['host']}:{s['port']}/{s['db']}?table="
+        r = copy(datalab, s3, url + f"{schema}.src", url + f"{schema}.dst", "--engine", "spark", "--key", "id",
+                 check=False)  # copy() asserts that no output shows the password
+        assert r.returncode not in (0, 2) and "through JDBC failed" in r.stderr, r.stderr
+        psql.query(f"ALTER TABLE {schema}.dst ALTER code TYPE text")
+        copy(datalab, s3, url + f"{schema}.src", url + f"{schema}.dst", "--engine", "spark", "--key", "id")
+        assert count(psql, f"{schema}.dst") == 100
+    finally:
+        psql.query(f"DROP OWNED BY {role}; DROP ROLE {role}")
