@@ -1,6 +1,11 @@
 #include "transfer/copy_run.h"
 
+#include <condition_variable>
 #include <cstdlib>
+#include <deque>
+#include <exception>
+#include <mutex>
+#include <thread>
 #include <regex>
 
 #include <arrow/compute/cast.h>
@@ -64,6 +69,75 @@ std::string micros_text(int64_t micros, bool zoned) {
   return fmt::format("{} {:02}:{:02}:{:02}.{:06}{}", format_iso_date(static_cast<int32_t>(days)), seconds / 3600,
                      seconds / 60 % 60, seconds % 60, rest % 1'000'000, zoned ? "+00" : "");
 }
+
+// Reads and converts the source's batches on a second thread, up to two ahead: decoding the
+// next batch overlaps with the target encoding and sending the current one (each half of a
+// copy is about one core's work). The source is used by that thread only until it ends.
+class Prefetcher {
+ public:
+  struct Batch {
+    std::shared_ptr<arrow::RecordBatch> source, conformed;
+  };
+
+  Prefetcher(BatchSource& source, std::shared_ptr<arrow::Schema> schema)
+      : schema_(std::move(schema)), thread_([this, &source] { run(source); }) {}
+
+  ~Prefetcher() {
+    {
+      std::lock_guard lock(mutex_);
+      stop_ = true;
+    }
+    changed_.notify_all();
+    thread_.join();
+  }
+
+  // The next batch, or nullopt after the last; rethrows what the source or a cast threw.
+  std::optional<Batch> next() {
+    std::unique_lock lock(mutex_);
+    changed_.wait(lock, [&] { return !queue_.empty() || done_; });
+    if (queue_.empty()) {
+      if (error_) std::rethrow_exception(error_);
+      return std::nullopt;
+    }
+    Batch batch = std::move(queue_.front());
+    queue_.pop_front();
+    changed_.notify_all();
+    return batch;
+  }
+
+ private:
+  static constexpr std::size_t kAhead = 2;
+
+  void run(BatchSource& source) {
+    int64_t rows = 0;
+    try {
+      while (auto batch = source.next()) {
+        if (batch->num_rows() == 0) continue;
+        Batch item{batch, conform(batch, schema_, rows)};
+        rows += batch->num_rows();
+        std::unique_lock lock(mutex_);
+        changed_.wait(lock, [&] { return queue_.size() < kAhead || stop_; });
+        if (stop_) return;
+        queue_.push_back(std::move(item));
+        changed_.notify_all();
+      }
+    } catch (...) {
+      std::lock_guard lock(mutex_);
+      error_ = std::current_exception();
+    }
+    std::lock_guard lock(mutex_);
+    done_ = true;
+    changed_.notify_all();
+  }
+
+  std::shared_ptr<arrow::Schema> schema_;
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  std::deque<Batch> queue_;
+  bool done_ = false, stop_ = false;
+  std::exception_ptr error_;
+  std::thread thread_;  // last: starts once everything it uses exists
+};
 
 }  // namespace
 
@@ -192,13 +266,14 @@ CopyResult run_copy(const SourceFactory& make_source, BatchTarget& target, const
   std::optional<ProgressBar> progress;
   if (options.progress) progress.emplace("copying", 0);
   std::shared_ptr<arrow::RecordBatch> last;
-  while (auto batch = source->next()) {
-    if (batch->num_rows() == 0) continue;
-    auto conformed = conform(batch, target_schema, result.rows);
-    target.write(*conformed);
-    result.rows += batch->num_rows();
-    if (progress) progress->advance(static_cast<uint64_t>(batch->num_rows()));
-    last = std::move(batch);
+  {
+    Prefetcher ahead(*source, target_schema);
+    while (auto batch = ahead.next()) {
+      target.write(*batch->conformed);
+      result.rows += batch->source->num_rows();
+      if (progress) progress->advance(static_cast<uint64_t>(batch->source->num_rows()));
+      last = std::move(batch->source);
+    }
   }
   if (filter) {
     result.null_cursor_rows = source->null_cursor_rows();
