@@ -291,6 +291,11 @@ class GuardedServer final : public httplib::Server {
   std::atomic<bool> stopping_{false};
 };
 
+// 127.0.0.0/8, ::1 and localhost: addresses only this machine reaches.
+bool is_loopback_host(const std::string& host) {
+  return host == "localhost" || host == "::1" || host == "[::1]" || host.rfind("127.", 0) == 0;
+}
+
 // Why a listening socket on host:port cannot be had ("" when it can): the error httplib's
 // bind_to_port does not tell. Probed with the same options the server sets.
 std::string listen_problem(const std::string& host, int port) {
@@ -516,6 +521,14 @@ void serve(const Config& config, const ServeOptions& options) {
   sigaddset(&stop_signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
+  // Beyond this machine only with a token: uploads and notifications would be open to anyone
+  // who can reach the port.
+  if (!is_loopback_host(options.host) && config.value("DATALAB_API_TOKEN").empty()) {
+    throw ConfigError(fmt::format("--host {} would open the delivery service beyond this machine without a "
+                                  "token: set DATALAB_API_TOKEN (every request but /health then needs it), or "
+                                  "listen on 127.0.0.1",
+                                  options.host));
+  }
   // Before any setup: a second service must not start (nor seed) on a port that is taken.
   if (auto problem = listen_problem(options.host, options.port); !problem.empty()) {
     throw ServiceError(fmt::format("cannot listen on {}:{}: {}", options.host, options.port, problem));

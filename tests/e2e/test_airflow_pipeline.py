@@ -81,13 +81,15 @@ atexit.register(shutil.rmtree, SERVE_LOG_DIR, True)
 class Service:
     """`datalab serve` on a free port with its own bucket."""
 
-    def __init__(self, binary, s3, receiver, bucket, seed=True, extra_env=None):
+    def __init__(self, binary, s3, receiver, bucket, seed=True, extra_env=None, host=None):
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.bucket = bucket
         env = dict(os.environ, **s3, DELIVERY_BUCKET=bucket, TG_API_URL=receiver.url, TG_TOKEN=TG_TOKEN,
                    TG_CHAT_ID=TG_CHAT, TG_BACKOFF_SECONDS="0.05", **(extra_env or {}))
         args = [binary, "serve", "--port", str(self.port)] + ([] if seed else ["--no-seed"])
+        if host:
+            args += ["--host", host]
         self.log_path = os.path.join(SERVE_LOG_DIR, f"serve-{bucket}.log")
         self.log = open(self.log_path, "w")
         self.proc = subprocess.Popen(args, cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT)

@@ -118,10 +118,12 @@ def test_ten_slow_clients_do_not_stall_health(env):
 
 # ---- the port -------------------------------------------------------------------------------
 
-def _serve(datalab_binary, port, extra_env=None, timeout=30):
-    env = dict(os.environ, **(extra_env or {}))
+def _serve(datalab_binary, port, extra_env=None, timeout=30, host_args=()):
+    # A token only when the test gives one (a token in the caller's environment would hide a refusal).
+    env = {key: value for key, value in os.environ.items() if key != "DATALAB_API_TOKEN"}
+    env.update(extra_env or {})
     try:
-        return subprocess.run([datalab_binary, "serve", "--no-seed", "--port", str(port)], env=env,
+        return subprocess.run([datalab_binary, "serve", "--no-seed", "--port", str(port), *host_args], env=env,
                               cwd=ROOT, capture_output=True, text=True, timeout=timeout)
     except subprocess.TimeoutExpired as e:
         raise AssertionError(f"datalab serve --port {port} kept running: it must refuse and exit") from e
@@ -137,6 +139,16 @@ def test_a_second_service_on_a_port_in_use_exits_3_and_the_token_still_holds(env
     statuses = [service.request("POST", "/upload")[0] for _ in range(10)]
     assert statuses == [401] * 10
     assert service.request("GET", "/health")[0] == 200
+
+
+def test_listening_beyond_loopback_needs_a_token(env, datalab):
+    refused = _serve(datalab.binary, _free_port(), host_args=("--host", "0.0.0.0"))
+    assert refused.returncode == 2, refused.stderr
+    assert "DATALAB_API_TOKEN" in refused.stderr and "0.0.0.0" in refused.stderr
+    # With a token it listens on every address, and every request but /health needs the token.
+    service = env.start(seed=False, host="0.0.0.0", extra_env={"DATALAB_API_TOKEN": TOKEN})
+    assert service.request("GET", "/health")[0] == 200
+    assert service.request("POST", "/upload")[0] == 401
 
 
 @pytest.mark.parametrize("port", ["70000", "0", "-1", "65536"])
