@@ -260,6 +260,13 @@ CopyResult run_copy(const SourceFactory& make_source, BatchTarget& target, const
     result.previous = filter->after;
   }
   auto source = make_source(filter);
+  if (source->schema()->num_fields() == 0) {
+    // A source that tells no columns (a topic without new messages) has no rows either: the
+    // target is left alone rather than created or opened with no columns.
+    result.no_columns = true;
+    result.seconds = seconds_since(start);
+    return result;
+  }
   const auto source_schema = cast_schema(*source->schema(), options);
   const auto target_schema = target.open(source_schema, options.target);
 

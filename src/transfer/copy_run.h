@@ -32,6 +32,7 @@ struct CopyResult {
   std::vector<std::string> rejections;   // where and why, the first few
   std::optional<Watermark> watermark;    // incremental: where the next run starts
   std::optional<Watermark> previous;     // incremental: where this run started
+  bool no_columns = false;               // the source had no columns (and no rows): target untouched
 };
 
 using SourceFactory = std::function<std::unique_ptr<BatchSource>(const std::optional<IncrementalFilter>& filter)>;

@@ -227,3 +227,13 @@ def test_a_copy_ends_at_the_end_it_saw_and_a_group_copies_each_message_once(data
     finally:
         if any(g["group_id"] == group for g in admin.list_groups()):
             admin.delete_groups([group])
+
+
+def test_an_empty_topic_copies_nothing_and_creates_no_table(datalab, psql, schema, topics, admin):
+    topic = topics()
+    create_topic(admin, topic)
+    result, summary, notes = copy(datalab, f"kafka:///{topic}", f"{DB}{schema}.empty", "--create")
+    assert result.returncode == 0, result.stderr
+    assert summary["rows"] == "0"
+    assert any("no columns" in note for note in notes), notes
+    assert psql.scalar(f"SELECT to_regclass('{schema}.empty') IS NULL") == "t"

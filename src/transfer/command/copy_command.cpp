@@ -134,6 +134,7 @@ void run(const Arguments& args, AppContext& context) {
   }
   Report report(context.format);
   report.summary("copy", items);
+  if (result.no_columns) report.note("the source has no columns and no rows: the target was left as it is");
   for (const auto& rejection : result.rejections) report.note("rejected " + rejection);
   if (result.rejected > static_cast<int64_t>(result.rejections.size())) {
     report.note(fmt::format("... and {} more rejected", result.rejected - static_cast<int64_t>(result.rejections.size())));
