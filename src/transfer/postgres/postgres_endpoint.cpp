@@ -17,27 +17,6 @@ namespace datalab::transfer {
 
 namespace {
 
-PostgresSettings settings_of(const Endpoint& e) {
-  if (!e.options.empty()) {
-    throw ConfigError(fmt::format("'{}': the parameter '{}' is not supported (only table= and query=)", e.masked,
-                                  e.options.begin()->first));
-  }
-  return {e.host, e.port, e.database, e.user, e.password};
-}
-
-struct TableName {
-  std::string schema, table;
-  std::string quoted() const { return quote_identifier(schema) + "." + quote_identifier(table); }
-  std::string text() const { return schema + "." + table; }
-};
-
-TableName table_name(const Endpoint& e) {
-  if (e.table.empty()) throw ConfigError(fmt::format("'{}' names no table: add ?table=schema.table", e.masked));
-  const auto dot = e.table.find('.');
-  if (dot == std::string::npos) return {"public", e.table};
-  return {e.table.substr(0, dot), e.table.substr(dot + 1)};
-}
-
 // A result column: its name, PostgreSQL type (as format_type() writes it) and Arrow type
 // (nullptr when datalab does not read that type).
 struct PgColumn {
@@ -61,9 +40,9 @@ std::vector<PgColumn> describe(PgConnection& db, const std::string& query) {
 class PostgresSource : public BatchSource {
  public:
   PostgresSource(const Endpoint& endpoint, const std::optional<IncrementalFilter>& filter)
-      : db_(settings_of(endpoint)) {
+      : db_(postgres_settings_of(endpoint)) {
     db_.exec("SET TimeZone = 'UTC'");
-    base_ = endpoint.query.empty() ? "SELECT * FROM " + table_name(endpoint).quoted() : endpoint.query;
+    base_ = endpoint.query.empty() ? "SELECT * FROM " + postgres_table_of(endpoint).quoted() : endpoint.query;
     if (endpoint.query.empty() && endpoint.table.empty()) {
       throw ConfigError(fmt::format("'{}' names no table or query: add ?table=schema.table or ?query=SELECT…",
                                     endpoint.masked));
@@ -136,7 +115,8 @@ constexpr const char* kWatermarkTable = "datalab.copy_watermarks";
 
 class PostgresTarget : public BatchTarget {
  public:
-  explicit PostgresTarget(const Endpoint& endpoint) : db_(settings_of(endpoint)), name_(table_name(endpoint)) {
+  explicit PostgresTarget(const Endpoint& endpoint)
+      : db_(postgres_settings_of(endpoint)), name_(postgres_table_of(endpoint)) {
     if (!endpoint.query.empty()) throw ConfigError(fmt::format("'{}': a target takes ?table=, not ?query=", endpoint.masked));
     db_.exec("SET TimeZone = 'UTC'");
   }
@@ -300,7 +280,7 @@ class PostgresTarget : public BatchTarget {
   }
 
   PgConnection db_;
-  TableName name_;
+  PgTableName name_;
   std::unique_ptr<AdvisoryLock> lock_;
   TargetOptions options_;
   std::shared_ptr<arrow::Schema> schema_;
@@ -312,6 +292,23 @@ class PostgresTarget : public BatchTarget {
 };
 
 }  // namespace
+
+PostgresSettings postgres_settings_of(const Endpoint& e) {
+  if (!e.options.empty()) {
+    throw ConfigError(fmt::format("'{}': the parameter '{}' is not supported (only table= and query=)", e.masked,
+                                  e.options.begin()->first));
+  }
+  return {e.host, e.port, e.database, e.user, e.password};
+}
+
+std::string PgTableName::quoted() const { return quote_identifier(schema) + "." + quote_identifier(table); }
+
+PgTableName postgres_table_of(const Endpoint& e) {
+  if (e.table.empty()) throw ConfigError(fmt::format("'{}' names no table: add ?table=schema.table", e.masked));
+  const auto dot = e.table.find('.');
+  if (dot == std::string::npos) return {"public", e.table};
+  return {e.table.substr(0, dot), e.table.substr(dot + 1)};
+}
 
 std::unique_ptr<BatchSource> make_postgres_source(const Endpoint& endpoint, const std::optional<IncrementalFilter>& filter) {
   return std::make_unique<PostgresSource>(endpoint, filter);

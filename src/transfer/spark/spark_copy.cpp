@@ -14,6 +14,7 @@
 #include "storage/postgres/postgres_connection.h"
 #include "storage/spark/spark_dataframe.h"
 #include "storage/spark/spark_session.h"
+#include "transfer/postgres/postgres_endpoint.h"
 
 namespace datalab::transfer {
 
@@ -32,27 +33,6 @@ using spark::SparkSession;
 constexpr const char* kSparkEnds = "Spark reaches PostgreSQL (JDBC) and files on S3 (s3a) here";
 
 bool is_s3_folder(const Endpoint& e) { return e.key.empty() || e.key.ends_with('/'); }
-
-PostgresSettings pg_settings(const Endpoint& e) {
-  if (!e.options.empty()) {
-    throw ConfigError(fmt::format("'{}': the parameter '{}' is not supported (only table= and query=)", e.masked,
-                                  e.options.begin()->first));
-  }
-  return {e.host, e.port, e.database, e.user, e.password};
-}
-
-struct TableName {
-  std::string schema, table;
-  std::string quoted() const { return quote_identifier(schema) + "." + quote_identifier(table); }
-  std::string text() const { return schema + "." + table; }
-};
-
-TableName table_name(const Endpoint& e) {
-  if (e.table.empty()) throw ConfigError(fmt::format("'{}' names no table: add ?table=schema.table", e.masked));
-  const auto dot = e.table.find('.');
-  if (dot == std::string::npos) return {"public", e.table};
-  return {e.table.substr(0, dot), e.table.substr(dot + 1)};
-}
 
 // The JDBC URL carries no credentials: user and password travel as options, which Spark
 // redacts from its UI and which the session masks in every error.
@@ -110,11 +90,11 @@ int cores(SparkSession& session) {
 }
 
 DataFrame read_postgres(SparkSession& session, const Endpoint& e, const CopyOptions& options) {
-  const auto settings = pg_settings(e);
+  const auto settings = postgres_settings_of(e);
   auto jdbc = jdbc_of(settings);
   jdbc.properties["fetchsize"] = "10000";
   jdbc.properties["preferTimestampNTZ"] = "true";  // timestamp stays without time zone, as in PostgreSQL
-  const std::string base = e.query.empty() ? table_name(e).quoted() : "(" + e.query + ")";
+  const std::string base = e.query.empty() ? postgres_table_of(e).quoted() : "(" + e.query + ")";
   const std::string relation = e.query.empty() ? base : base + " AS datalab_q";
 
   // One integer --key: Spark reads numPartitions ranges of it in parallel, bounds from the data.
@@ -181,8 +161,8 @@ class Stage {
 
 int64_t write_postgres(const DataFrame& frame, const Endpoint& e, const CopyOptions& options) {
   if (!e.query.empty()) throw ConfigError(fmt::format("'{}': a target takes ?table=, not ?query=", e.masked));
-  const auto settings = pg_settings(e);
-  const TableName name = table_name(e);
+  const auto settings = postgres_settings_of(e);
+  const PgTableName name = postgres_table_of(e);
   const auto& keys = options.target.merge_keys;
   const WriteMode mode = options.target.mode;
   PgConnection db(settings);
