@@ -2,11 +2,39 @@
 
 #include <fmt/format.h>
 #include <parquet/arrow/reader.h>
+#include <parquet/properties.h>
 
 #include "core/arrow_status.h"
 #include "core/error.h"
 
 namespace datalab {
+
+namespace {
+constexpr int64_t kReadBatchRows = 64 * 1024;
+}
+
+ParquetBatchReader::ParquetBatchReader(std::shared_ptr<arrow::io::RandomAccessFile> input, const std::string& name)
+    : name_(name) {
+  parquet::arrow::FileReaderBuilder builder;
+  check_arrow<ConfigError>(builder.Open(std::move(input)), fmt::format("'{}' is not a Parquet file", name));
+  parquet::ArrowReaderProperties properties;
+  properties.set_batch_size(kReadBatchRows);
+  // INT96 (old Spark/Hive) timestamps as microseconds, the unit every other end uses.
+  properties.set_coerce_int96_timestamp_unit(arrow::TimeUnit::MICRO);
+  builder.properties(properties);
+  reader_ = unwrap_arrow<ConfigError>(builder.Build(), fmt::format("'{}' is not a readable Parquet file", name));
+  batches_ = unwrap_arrow(reader_->GetRecordBatchReader(), fmt::format("cannot read '{}'", name));
+}
+
+ParquetBatchReader::~ParquetBatchReader() = default;
+
+std::shared_ptr<arrow::Schema> ParquetBatchReader::schema() const { return batches_->schema(); }
+
+std::shared_ptr<arrow::RecordBatch> ParquetBatchReader::next() {
+  std::shared_ptr<arrow::RecordBatch> batch;
+  check_arrow(batches_->ReadNext(&batch), fmt::format("cannot read '{}'", name_));
+  return batch;
+}
 
 ParquetFileWriter::ParquetFileWriter(std::shared_ptr<arrow::io::OutputStream> sink,
                                      std::shared_ptr<arrow::Schema> schema, int64_t row_group_rows)

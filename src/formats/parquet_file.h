@@ -7,6 +7,10 @@
 #include <arrow/io/api.h>
 #include <parquet/arrow/writer.h>
 
+namespace parquet::arrow {
+class FileReader;
+}
+
 namespace datalab {
 
 class ParquetFileWriter {
@@ -30,6 +34,22 @@ class ParquetFileWriter {
   std::shared_ptr<arrow::io::OutputStream> sink_;
   std::unique_ptr<parquet::arrow::FileWriter> writer_;
   bool closed_ = false;
+};
+
+// A Parquet file read batch by batch, row group after row group: memory stays bounded by one
+// row group whatever the file's size. `name` appears in every error; a file that is not
+// Parquet is a ConfigError (bad input, not a failing service).
+class ParquetBatchReader {
+ public:
+  ParquetBatchReader(std::shared_ptr<arrow::io::RandomAccessFile> input, const std::string& name);
+  ~ParquetBatchReader();
+  std::shared_ptr<arrow::Schema> schema() const;
+  std::shared_ptr<arrow::RecordBatch> next();  // nullptr after the last one
+
+ private:
+  std::string name_;
+  std::unique_ptr<parquet::arrow::FileReader> reader_;
+  std::unique_ptr<arrow::RecordBatchReader> batches_;
 };
 
 // Reads a whole local Parquet file (for small files and tests).

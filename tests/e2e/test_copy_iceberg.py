@@ -1,6 +1,8 @@
 """datalab copy from PostgreSQL into an Iceberg table, read back by pyiceberg through the
 PostgreSQL SQL catalog: every type arrives, append adds a snapshot, replace overwrites, and a
-copy that fails leaves the table at its last snapshot."""
+copy that fails leaves the table at its last snapshot. And back out: a table pyiceberg wrote
+(several snapshots, an added column) copied into PostgreSQL and Parquet, checked by psql and
+pyarrow."""
 import decimal
 import os
 import uuid
@@ -8,7 +10,7 @@ from urllib.parse import quote
 
 import pytest
 
-from test_s3_upload import catalog, own_s3, remove_own_s3
+from test_s3_upload import arrow_fs, catalog, own_s3, remove_own_s3
 
 pa = pytest.importorskip("pyarrow")
 
@@ -77,3 +79,59 @@ def test_postgres_into_iceberg_append_replace_and_failure(datalab, psql, s3, sch
     table = catalog(s3).load_table(f"{schema}.items")
     assert table.current_snapshot().snapshot_id == snapshot and table.scan().to_arrow().num_rows == 3
     assert s3["AWS_SECRET_ACCESS_KEY"] not in failed.stdout + failed.stderr
+
+
+def test_iceberg_table_written_by_pyiceberg_into_postgres_and_parquet(datalab, psql, s3, schema, tmp_path):
+    from pyiceberg.schema import Schema
+    from pyiceberg.types import (DateType, DecimalType, LongType, NestedField, StringType, TimestamptzType)
+    arrow_fs(s3, allow_bucket_creation=True).create_dir(s3["S3_BUCKET"])
+    cat = catalog(s3)
+    cat.create_namespace(schema)
+    table = cat.create_table(f"{schema}.events", Schema(
+        NestedField(1, "id", LongType(), required=False), NestedField(2, "name", StringType(), required=False),
+        NestedField(3, "amount", DecimalType(12, 2), required=False),
+        NestedField(4, "at", TimestamptzType(), required=False), NestedField(5, "day", DateType(), required=False)),
+        location=f"s3://{s3['S3_BUCKET']}/pyiceberg/{schema}/events")
+    import datetime
+    utc = datetime.timezone.utc
+    first = pa.table({"id": pa.array([1, 2], pa.int64()), "name": ["ünï 😀", None],
+                      "amount": pa.array([decimal.Decimal("-0.01"), None], pa.decimal128(12, 2)),
+                      "at": pa.array([datetime.datetime(1969, 12, 31, 23, 59, 59, 999999, tzinfo=utc), None],
+                                     pa.timestamp("us", "UTC")),
+                      "day": pa.array([datetime.date(2024, 2, 29), None], pa.date32())})
+    table.append(first)
+    with table.update_schema() as update:  # a column added after the first snapshot
+        update.add_column("note", StringType())
+    table = cat.load_table(f"{schema}.events")
+    table.append(pa.table({"id": pa.array([3], pa.int64()), "name": ["c"],
+                           "amount": pa.array([decimal.Decimal("9999999999.99")], pa.decimal128(12, 2)),
+                           "at": pa.array([None], pa.timestamp("us", "UTC")), "day": pa.array([None], pa.date32()),
+                           "note": ["later"]}))
+    assert len(cat.load_table(f"{schema}.events").metadata.snapshots) == 2
+
+    source = f"iceberg://{s3['S3_CATALOG']}/{schema}.events"
+    datalab.run("copy", source, f"postgres:///?table={schema}.events", "--create")
+    rows = psql.query(f"SELECT id, coalesce(name, '<null>'), coalesce(amount::text, '<null>'), "
+                      f"coalesce(to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US'), '<null>'), "
+                      f"coalesce(day::text, '<null>'), coalesce(note, '<null>') FROM {schema}.events ORDER BY id")
+    assert rows == [["1", "ünï 😀", "-0.01", "1969-12-31 23:59:59.999999", "2024-02-29", "<null>"],
+                    ["2", "<null>", "<null>", "<null>", "<null>", "<null>"],
+                    ["3", "c", "9999999999.99", "<null>", "<null>", "later"]]
+    types = dict(psql.query(f"SELECT column_name, data_type FROM information_schema.columns "
+                            f"WHERE table_schema = '{schema}' AND table_name = 'events'"))
+    assert types["amount"] == "numeric" and types["at"] == "timestamp with time zone" and types["day"] == "date"
+
+    out = tmp_path / "events.parquet"
+    datalab.run("copy", source, str(out))
+    import pyarrow.parquet as pq
+    copied = pq.read_table(out).sort_by("id")
+    assert copied.column("id").to_pylist() == [1, 2, 3]
+    assert copied.column("note").to_pylist() == [None, None, "later"]
+    assert copied.schema.field("amount").type == pa.decimal128(12, 2)
+
+    missing = datalab.run("copy", f"iceberg://{s3['S3_CATALOG']}/{schema}.nothing", str(tmp_path / "x.parquet"),
+                          check=False)
+    assert missing.returncode == 2 and "does not exist" in missing.stderr, missing.stderr
+    incremental = datalab.run("copy", source, f"postgres:///?table={schema}.events", "--incremental", "--cursor",
+                              "id", check=False)
+    assert incremental.returncode == 2 and "--incremental needs a PostgreSQL source" in incremental.stderr

@@ -1,6 +1,7 @@
 #include "storage/iceberg/iceberg_table.h"
 
 #include <chrono>
+#include <cstdio>
 #include <random>
 
 #include <arrow/util/key_value_metadata.h>
@@ -63,6 +64,30 @@ std::string iceberg_type_name(const arrow::DataType& type) {
   throw Error(fmt::format("Arrow type {} has no Iceberg equivalent here", type.ToString()));
 }
 
+std::shared_ptr<arrow::DataType> arrow_type_of_iceberg(const json& type, const std::string& column) {
+  if (type.is_string()) {
+    const std::string name = type.get<std::string>();
+    if (name == "boolean") return arrow::boolean();
+    if (name == "int") return arrow::int32();
+    if (name == "long") return arrow::int64();
+    if (name == "float") return arrow::float32();
+    if (name == "double") return arrow::float64();
+    if (name == "string") return arrow::utf8();
+    if (name == "binary") return arrow::binary();
+    if (name == "date") return arrow::date32();
+    if (name == "time") return arrow::time64(arrow::TimeUnit::MICRO);
+    if (name == "timestamp") return arrow::timestamp(arrow::TimeUnit::MICRO);
+    if (name == "timestamptz") return arrow::timestamp(arrow::TimeUnit::MICRO, "UTC");
+    int precision = 0, scale = 0;
+    if (std::sscanf(name.c_str(), "decimal(%d, %d)", &precision, &scale) == 2 ||
+        std::sscanf(name.c_str(), "decimal(%d,%d)", &precision, &scale) == 2) {
+      return arrow::decimal128(precision, scale);
+    }
+  }
+  throw ConfigError(fmt::format("column '{}': Iceberg type {} is not read by datalab (only primitive types)", column,
+                                type.dump()));
+}
+
 json iceberg_schema_json(const arrow::Schema& schema, int schema_id) {
   json fields = json::array();
   int id = 0;
@@ -86,6 +111,43 @@ IcebergTable::IcebergTable(ObjectStore& store, Catalog& catalog, std::string ns,
                            std::string location_key)
     : store_(store), catalog_(catalog), ns_(std::move(ns)), name_(std::move(name)),
       location_key_(std::move(location_key)) {}
+
+TableScan IcebergTable::scan() {
+  catalog_.ensure_tables();
+  const auto location = catalog_.metadata_location(ns_, name_);
+  if (!location) throw ConfigError(fmt::format("Iceberg table {} does not exist", identifier()));
+  const TableMetadata metadata = read_metadata(*location);
+  const Schema* current = metadata.current_schema();
+  if (!current) throw Error(fmt::format("Iceberg table {}: metadata {} has no current schema", identifier(), *location));
+  TableScan scan;
+  arrow::FieldVector fields;
+  for (const auto& field : current->fields) {
+    const std::string name = field.at("name").get<std::string>();
+    fields.push_back(arrow::field(name, arrow_type_of_iceberg(field.at("type"), name),
+                                  !field.value("required", false)));
+  }
+  scan.schema = arrow::schema(fields);
+  const Snapshot* snapshot = metadata.current_snapshot();
+  if (!snapshot) return scan;
+  scan.snapshot_id = snapshot->snapshot_id;
+  for (const auto& manifest : read_manifest_list(store_.read_bytes(store_.key_of(snapshot->manifest_list)))) {
+    if (manifest.content != 0) {
+      if (manifest.added_files + manifest.existing_files == 0) continue;
+      throw ConfigError(fmt::format("Iceberg table {} has row-level delete files ({}), which datalab does not apply: "
+                                    "compact the table first (e.g. Spark's rewrite_data_files)",
+                                    identifier(), manifest.path));
+    }
+    for (const auto& entry : read_manifest(store_.read_bytes(store_.key_of(manifest.path)))) {
+      if (entry.status == EntryStatus::Deleted) continue;
+      if (entry.file_format != "PARQUET" && entry.file_format != "parquet") {
+        throw ConfigError(fmt::format("Iceberg table {}: data file {} is {}, datalab reads Parquet only", identifier(),
+                                      entry.file_path, entry.file_format));
+      }
+      scan.files.push_back({store_.key_of(entry.file_path), entry.record_count, entry.file_size, {}});
+    }
+  }
+  return scan;
+}
 
 TableMetadata IcebergTable::read_metadata(const std::string& location) {
   const std::string text = store_.read_bytes(store_.key_of(location));

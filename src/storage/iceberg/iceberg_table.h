@@ -8,6 +8,7 @@
 // them is named by a visible snapshot.
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -41,10 +42,20 @@ struct CommitResult {
 
 // Iceberg type name of an Arrow type ("long", "decimal(13, 2)", "timestamp", ...).
 std::string iceberg_type_name(const arrow::DataType& type);
+// The Arrow type of an Iceberg primitive type ("long", "decimal(13, 2)", "timestamptz", ...);
+// a ConfigError naming `column` for a type datalab does not read (nested, uuid, fixed, ...).
+std::shared_ptr<arrow::DataType> arrow_type_of_iceberg(const nlohmann::json& type, const std::string& column);
 // The Iceberg schema JSON for an Arrow schema (field ids 1..n, optional fields).
 nlohmann::json iceberg_schema_json(const arrow::Schema& schema, int schema_id = 0);
 // The Arrow schema with each field's Iceberg id as Parquet field_id metadata.
 std::shared_ptr<arrow::Schema> with_field_ids(const arrow::Schema& schema);
+
+// What a reader of a table's current snapshot needs: its columns and its live data files.
+struct TableScan {
+  std::shared_ptr<arrow::Schema> schema;  // the current schema, fields in order
+  std::vector<DataFile> files;            // Parquet data files (no metrics)
+  std::optional<int64_t> snapshot_id;     // none: a table without a snapshot (no files)
+};
 
 class IcebergTable {
  public:
@@ -56,6 +67,9 @@ class IcebergTable {
   void check_schema(const arrow::Schema& schema);
   // A fresh key for a data file under <location>/data/.
   std::string new_data_file_key() const;
+  // The current snapshot's schema and data files. A missing table, data files that are not
+  // Parquet and row-level delete files (which datalab does not apply) are ConfigErrors.
+  TableScan scan();
   // Commits the data files as a new snapshot (append, or overwrite replacing every file).
   // When it throws, the data files are deleted along with everything the commit wrote.
   CommitResult commit(const arrow::Schema& schema, const std::vector<DataFile>& files, WriteMode mode);

@@ -46,7 +46,9 @@ SourceFactory source_factory(const Endpoint& e, const Config& config) {
         return make_kafka_source(e, config, filter);
       };
     case EndpointKind::iceberg:
-      break;
+      return [e, &config](const std::optional<IncrementalFilter>& filter) {
+        return make_iceberg_source(e, config, filter);
+      };
   }
   unsupported(e, "from");
 }

@@ -34,25 +34,13 @@ std::shared_ptr<arrow::RecordBatch> read_next(arrow::RecordBatchReader& reader, 
 
 class ParquetReader : public FormatReader {
  public:
-  ParquetReader(std::shared_ptr<arrow::io::RandomAccessFile> input, const std::string& name) : name_(name) {
-    parquet::arrow::FileReaderBuilder builder;
-    check_arrow<ConfigError>(builder.Open(std::move(input)), fmt::format("'{}' is not a Parquet file", name));
-    parquet::ArrowReaderProperties properties;
-    properties.set_batch_size(kBatchRows);
-    // INT96 (old Spark/Hive) timestamps as microseconds, the unit every other end uses.
-    properties.set_coerce_int96_timestamp_unit(arrow::TimeUnit::MICRO);
-    builder.properties(properties);
-    reader_ = unwrap_arrow<ConfigError>(builder.Build(), fmt::format("'{}' is not a readable Parquet file", name));
-    // Row group by row group: never more than one group's batches in memory.
-    batches_ = unwrap_arrow(reader_->GetRecordBatchReader(), fmt::format("cannot read '{}'", name));
-  }
-  std::shared_ptr<arrow::Schema> schema() const override { return batches_->schema(); }
-  std::shared_ptr<arrow::RecordBatch> next() override { return read_next(*batches_, name_); }
+  ParquetReader(std::shared_ptr<arrow::io::RandomAccessFile> input, const std::string& name)
+      : reader_(std::move(input), name) {}
+  std::shared_ptr<arrow::Schema> schema() const override { return reader_.schema(); }
+  std::shared_ptr<arrow::RecordBatch> next() override { return reader_.next(); }
 
  private:
-  std::string name_;
-  std::unique_ptr<parquet::arrow::FileReader> reader_;
-  std::unique_ptr<arrow::RecordBatchReader> batches_;
+  ParquetBatchReader reader_;
 };
 
 // What inference found, made usable as explicit types: an empty column (null type) as

@@ -1,6 +1,10 @@
 #include "transfer/iceberg/iceberg_endpoint.h"
 
+#include <arrow/compute/cast.h>
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "core/arrow_status.h"
 
 #include "core/error.h"
 #include "formats/parquet_file.h"
@@ -40,13 +44,14 @@ std::shared_ptr<arrow::DataType> iceberg_arrow_type(const arrow::Field& field) {
                                 type.ToString(), field.name()));
 }
 
-class IcebergTarget : public BatchTarget {
- public:
-  IcebergTarget(const Endpoint& endpoint, const Config& config)
-      : db_(PostgresSettings::from(config)),
-        store_(ObjectStoreSettings::from(config),
-               endpoint.options.count("bucket") ? endpoint.options.at("bucket") : config.value("S3_BUCKET")),
-        catalog_(db_, endpoint.catalog) {
+// iceberg://catalog/namespace.table[?bucket=…]: the catalog's connection, the warehouse's
+// store and the table's name, for the source and the target alike.
+struct IcebergEnd {
+  IcebergEnd(const Endpoint& endpoint, const Config& config)
+      : db(PostgresSettings::from(config)),
+        store(ObjectStoreSettings::from(config),
+              endpoint.options.count("bucket") ? endpoint.options.at("bucket") : config.value("S3_BUCKET")),
+        catalog(db, endpoint.catalog) {
     for (const auto& [name, value] : endpoint.options) {
       if (name != "bucket") throw ConfigError(fmt::format("'{}': unknown parameter '{}' (only bucket=)", endpoint.masked, name));
     }
@@ -54,9 +59,78 @@ class IcebergTarget : public BatchTarget {
     if (endpoint.catalog.empty() || dot == std::string::npos || dot == 0 || dot + 1 == endpoint.table.size()) {
       throw ConfigError(fmt::format("'{}': expected iceberg://catalog/namespace.table", endpoint.masked));
     }
-    ns_ = endpoint.table.substr(0, dot);
-    name_ = endpoint.table.substr(dot + 1);
+    ns = endpoint.table.substr(0, dot);
+    name = endpoint.table.substr(dot + 1);
   }
+  std::unique_ptr<iceberg::IcebergTable> table() {
+    return std::make_unique<iceberg::IcebergTable>(store, catalog, ns, name,
+                                                   fmt::format("iceberg_warehouse/{}/{}", ns, name));
+  }
+
+  PgConnection db;
+  ObjectStore store;
+  iceberg::SqlCatalog catalog;
+  std::string ns, name;
+};
+
+// The current snapshot's data files, one after the other, each read row group by row group.
+// Columns are matched by name to the table's current schema: a column a file lacks (added
+// later) reads as NULL, one the file stores in another type is cast to the table's.
+class IcebergSource : public BatchSource {
+ public:
+  IcebergSource(const Endpoint& endpoint, const Config& config) : end_(endpoint, config) {
+    scan_ = end_.table()->scan();
+    spdlog::debug("iceberg: {}.{} snapshot {} with {} data file(s)", end_.ns, end_.name,
+                  scan_.snapshot_id ? std::to_string(*scan_.snapshot_id) : "none", scan_.files.size());
+  }
+
+  std::shared_ptr<arrow::Schema> schema() override { return scan_.schema; }
+
+  std::shared_ptr<arrow::RecordBatch> next() override {
+    for (;;) {
+      if (!reader_) {
+        if (index_ == scan_.files.size()) return nullptr;
+        const auto& file = scan_.files[index_];
+        reader_ = std::make_unique<ParquetBatchReader>(end_.store.open_input(file.key), end_.store.uri(file.key));
+      }
+      if (auto batch = reader_->next()) return conform(*batch);
+      bytes_read_ += static_cast<uint64_t>(scan_.files[index_].size);
+      reader_.reset();
+      ++index_;
+    }
+  }
+
+  uint64_t bytes_read() const override { return bytes_read_; }
+
+ private:
+  std::shared_ptr<arrow::RecordBatch> conform(const arrow::RecordBatch& batch) const {
+    arrow::ArrayVector columns;
+    for (const auto& field : scan_.schema->fields()) {
+      const auto column = batch.GetColumnByName(field->name());
+      if (!column) {
+        columns.push_back(unwrap_arrow(arrow::MakeArrayOfNull(field->type(), batch.num_rows()), "null column"));
+      } else if (column->type()->Equals(*field->type())) {
+        columns.push_back(column);
+      } else {
+        const auto where = fmt::format("{}: column '{}' ({} in the file, {} in the table)",
+                                       end_.store.uri(scan_.files[index_].key), field->name(),
+                                       column->type()->ToString(), field->type()->ToString());
+        columns.push_back(unwrap_arrow<ConfigError>(arrow::compute::Cast(*column, field->type()), where));
+      }
+    }
+    return arrow::RecordBatch::Make(scan_.schema, batch.num_rows(), std::move(columns));
+  }
+
+  IcebergEnd end_;
+  iceberg::TableScan scan_;
+  std::size_t index_ = 0;
+  std::unique_ptr<ParquetBatchReader> reader_;
+  uint64_t bytes_read_ = 0;
+};
+
+class IcebergTarget : public BatchTarget {
+ public:
+  IcebergTarget(const Endpoint& endpoint, const Config& config) : end_(endpoint, config) {}
 
   ~IcebergTarget() override {
     if (writer_) {
@@ -77,19 +151,18 @@ class IcebergTarget : public BatchTarget {
     arrow::FieldVector fields;
     for (const auto& field : source_schema->fields()) fields.push_back(field->WithType(iceberg_arrow_type(*field)));
     schema_ = arrow::schema(fields);
-    store_.ensure_bucket();
-    catalog_.ensure_tables();
-    catalog_.ensure_namespace(ns_);
-    if (!options.create && !catalog_.metadata_location(ns_, name_)) {
+    end_.store.ensure_bucket();
+    end_.catalog.ensure_tables();
+    end_.catalog.ensure_namespace(end_.ns);
+    if (!options.create && !end_.catalog.metadata_location(end_.ns, end_.name)) {
       throw ConfigError(fmt::format("Iceberg table {}.{} does not exist in catalog {}: pass --create to make it from "
                                     "the source's columns",
-                                    ns_, name_, catalog_.name()));
+                                    end_.ns, end_.name, end_.catalog.name()));
     }
-    table_ = std::make_unique<iceberg::IcebergTable>(store_, catalog_, ns_, name_,
-                                                     fmt::format("iceberg_warehouse/{}/{}", ns_, name_));
+    table_ = end_.table();
     table_->check_schema(*schema_);
     data_key_ = table_->new_data_file_key();
-    writer_ = std::make_unique<ParquetFileWriter>(store_.open_output(data_key_), iceberg::with_field_ids(*schema_));
+    writer_ = std::make_unique<ParquetFileWriter>(end_.store.open_output(data_key_), iceberg::with_field_ids(*schema_));
     return schema_;
   }
 
@@ -104,7 +177,7 @@ class IcebergTarget : public BatchTarget {
     writer_->close();
     const auto stats = iceberg::column_stats(*writer_->metadata());
     writer_.reset();
-    bytes_ = static_cast<uint64_t>(store_.size(data_key_));
+    bytes_ = static_cast<uint64_t>(end_.store.size(data_key_));
     // A commit that fails deletes the data file with everything else it wrote.
     table_->commit(*schema_, {{data_key_, rows_, static_cast<int64_t>(bytes_), stats}}, mode_);
   }
@@ -112,10 +185,8 @@ class IcebergTarget : public BatchTarget {
   uint64_t bytes_written() const override { return bytes_; }
 
  private:
-  PgConnection db_;
-  ObjectStore store_;
-  iceberg::SqlCatalog catalog_;
-  std::string ns_, name_, data_key_;
+  IcebergEnd end_;
+  std::string data_key_;
   iceberg::WriteMode mode_ = iceberg::WriteMode::Append;
   std::shared_ptr<arrow::Schema> schema_;
   std::unique_ptr<iceberg::IcebergTable> table_;
@@ -125,6 +196,16 @@ class IcebergTarget : public BatchTarget {
 };
 
 }  // namespace
+
+std::unique_ptr<BatchSource> make_iceberg_source(const Endpoint& endpoint, const Config& config,
+                                                 const std::optional<IncrementalFilter>& filter) {
+  if (filter) {
+    throw ConfigError(fmt::format("--incremental needs a PostgreSQL source: {} ('{}') is copied whole (its current "
+                                  "snapshot)",
+                                  endpoint.kind_name(), endpoint.masked));
+  }
+  return std::make_unique<IcebergSource>(endpoint, config);
+}
 
 std::unique_ptr<BatchTarget> make_iceberg_target(const Endpoint& endpoint, const Config& config) {
   return std::make_unique<IcebergTarget>(endpoint, config);
