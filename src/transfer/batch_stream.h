@@ -49,10 +49,25 @@ class BatchSource {
 
 enum class WriteMode { append, replace, merge };
 
+// Where the rows a target refuses one by one go (--reject FILE), instead of failing the copy.
+class RowRejects {
+ public:
+  virtual ~RowRejects() = default;
+  // Row `row` of `batch` (of the schema open() returned), and the storage's reason.
+  virtual void reject(const arrow::RecordBatch& batch, int64_t row, const std::string& reason) = 0;
+  virtual int64_t count() const = 0;
+  virtual std::vector<std::string> reasons() const = 0;  // the first few
+  // The target committed the other rows: the refused ones become visible too.
+  virtual void commit() = 0;
+};
+
 struct TargetOptions {
   WriteMode mode = WriteMode::append;
   std::vector<std::string> merge_keys;  // merge: the columns that identify a row
   bool create = false;                  // create a missing table from the source's schema
+  // Set: a target that can tell which rows its storage refuses (PostgreSQL) hands them here
+  // and stores the others; unset, such a row fails the whole copy, which changes nothing.
+  RowRejects* rejects = nullptr;
 };
 
 class BatchTarget {

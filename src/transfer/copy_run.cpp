@@ -297,6 +297,11 @@ CopyResult run_copy(const SourceFactory& make_source, BatchTarget& target, const
   source->committed();
   result.rejected = source->rejected_rows();
   result.rejections = source->rejections();
+  if (auto* rejects = options.target.rejects) {
+    rejects->commit();
+    result.rejected += rejects->count();
+    for (auto& reason : rejects->reasons()) result.rejections.push_back(std::move(reason));
+  }
   if (progress) progress->finish();
   result.bytes_read = source->bytes_read();
   result.bytes_written = target.bytes_written();

@@ -28,7 +28,7 @@ struct CopyResult {
   uint64_t bytes_read = 0, bytes_written = 0;
   double seconds = 0;
   int64_t null_cursor_rows = 0;          // incremental: rows never copied (NULL cursor)
-  int64_t rejected = 0;                  // source input that made no row (BatchSource::rejected_rows)
+  int64_t rejected = 0;                  // source input that made no row, and rows the target refused
   std::vector<std::string> rejections;   // where and why, the first few
   std::optional<Watermark> watermark;    // incremental: where the next run starts
   std::optional<Watermark> previous;     // incremental: where this run started

@@ -2,6 +2,7 @@
 arrives as it left, merge upserts, replace is all or nothing for readers, a type the target
 cannot hold is refused before any row, and an incremental copy killed part way loses and
 repeats nothing when it runs again."""
+import json
 import os
 import signal
 import subprocess
@@ -175,3 +176,49 @@ def test_secrets_in_urls_never_show(datalab, psql, schema):
     assert failed.returncode == 3, failed.stderr
     assert "Wr0ng-Secret-77" not in failed.stderr + failed.stdout
     assert "password authentication failed" in failed.stderr
+
+
+def test_rows_the_target_refuses_go_to_the_reject_file_and_the_others_arrive(datalab, psql, schema, tmp_path):
+    # 200,000 rows over several batches; four refused by the table's constraints, each in
+    # another batch: a duplicate of a row already there, a NULL into NOT NULL, a failed CHECK
+    # and a value too long for varchar(3).
+    psql.query(f"""
+        CREATE TABLE {schema}.src AS SELECT g AS id, CASE WHEN g = 70001 THEN NULL ELSE 'ok' END AS code,
+          CASE WHEN g = 140001 THEN -1 ELSE g END AS qty FROM generate_series(1, 200000) g;
+        UPDATE {schema}.src SET code = 'long' WHERE id = 199999;
+        CREATE TABLE {schema}.dst (id integer PRIMARY KEY, code varchar(3) NOT NULL, qty integer CHECK (qty >= 0));
+        INSERT INTO {schema}.dst VALUES (5, 'old', 5)""")
+    rejects = tmp_path / "rejected.jsonl"
+    run = datalab.run("--format", "json", "copy", f"{DB}{schema}.src", f"{DB}{schema}.dst", "--reject", str(rejects),
+                      check=False)
+    assert run.returncode == 4, run.stderr
+    lines = [json.loads(line) for line in rejects.read_text().splitlines()]
+    assert sorted(r["row"]["id"] for r in lines) == [5, 70001, 140001, 199999]
+    by_id = {r["row"]["id"]: r for r in lines}
+    assert "duplicate key" in by_id[5]["reason"] and "23505" in by_id[5]["reason"]
+    assert by_id[70001]["row"]["code"] is None and "not-null" in by_id[70001]["reason"]
+    assert by_id[140001]["row"]["qty"] == -1 and "check constraint" in by_id[140001]["reason"]
+    assert by_id[199999]["row"]["code"] == "long" and "too long" in by_id[199999]["reason"]
+    report = json.loads(run.stdout)
+    summary = next(s["summary"] for s in report if "summary" in s)
+    assert summary["rejected"] == "4" and summary["rows"] == "200000"
+    # Every other row arrived, the existing row 5 kept its values.
+    assert psql.scalar(f"SELECT count(*) FROM {schema}.dst") == str(200000 - 4 + 1)
+    assert psql.query(f"SELECT code, qty FROM {schema}.dst WHERE id = 5") == [["old", "5"]]
+    assert psql.scalar(f"SELECT count(*) FROM {schema}.dst d JOIN {schema}.src s USING (id) "
+                       f"WHERE d.code = s.code AND d.qty = s.qty") == str(200000 - 4)
+
+    # A copy that fails for another reason (the source query breaks part way) commits
+    # nothing and leaves the reject file of the last copy that committed as it was.
+    before = psql.scalar(f"SELECT count(*) FROM {schema}.dst")
+    previous = rejects.read_text()
+    failed = datalab.run("copy", f"postgres:///?query=SELECT%20id%20%2B%201000000%20AS%20id%2C%20code%2C%20"
+                         f"1%2F(id%20-%20150000)%20AS%20qty%20FROM%20{schema}.src%20ORDER%20BY%20id",
+                         f"{DB}{schema}.dst", "--reject", str(rejects), check=False)
+    assert failed.returncode not in (0, 4), failed.stderr
+    assert "division by zero" in failed.stderr
+    assert psql.scalar(f"SELECT count(*) FROM {schema}.dst") == before
+    assert rejects.read_text() == previous and not (tmp_path / "rejected.jsonl.partial").exists()
+
+    other = datalab.run("copy", f"{DB}{schema}.src", str(tmp_path / "x.parquet"), "--reject", str(rejects), check=False)
+    assert other.returncode == 2 and "only a PostgreSQL target" in other.stderr

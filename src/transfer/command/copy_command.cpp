@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <memory>
+#include <optional>
 
 #include <fmt/format.h>
 
@@ -10,6 +11,7 @@
 #include "core/progress.h"
 #include "transfer/copy_run.h"
 #include "transfer/endpoint.h"
+#include "transfer/reject_file.h"
 #include "transfer/clickhouse/clickhouse_endpoint.h"
 #include "transfer/files/file_endpoint.h"
 #include "transfer/iceberg/iceberg_endpoint.h"
@@ -22,7 +24,7 @@ namespace datalab::transfer {
 namespace {
 
 struct Arguments {
-  std::string source, target, mode = "append", cursor, engine = "native";
+  std::string source, target, mode = "append", cursor, engine = "native", reject;
   std::vector<std::string> keys, casts;
   bool create = false, incremental = false;
 };
@@ -110,6 +112,15 @@ void run(const Arguments& args, AppContext& context) {
   options.progress = context.format == OutputFormat::Table && isatty(STDERR_FILENO) == 1;
 
   const bool spark = args.engine == "spark";
+  std::optional<RejectFile> rejects;
+  if (!args.reject.empty()) {
+    if (target_end.kind != EndpointKind::postgres || spark) {
+      throw ConfigError("--reject: only a PostgreSQL target, on the native engine, tells which rows it refuses; "
+                        "into other targets a refused row fails the whole copy, which changes nothing");
+    }
+    rejects.emplace(args.reject);
+    options.target.rejects = &*rejects;
+  }
   CopyResult result;
   if (spark) {
     result = run_spark_copy(source, target_end, options, context.config);
@@ -144,7 +155,8 @@ void run(const Arguments& args, AppContext& context) {
   report.finish();
   // The rows that could be copied are committed; the rejected ones make the exit code 4.
   if (result.rejected > 0) {
-    throw RejectedRows(fmt::format("copy: {} input record(s) rejected (see the notes above)", result.rejected),
+    throw RejectedRows(fmt::format("copy: {} record(s) rejected (see the notes above{})", result.rejected,
+                                   args.reject.empty() ? "" : "; the refused rows are in " + args.reject),
                        result.rejected);
   }
 }
@@ -167,6 +179,9 @@ void add_copy_command(CLI::App& root, AppContext& context) {
       ->check(CLI::IsMember({"native", "spark"}))
       ->capture_default_str();
   copy->add_flag("--create", args->create, "create a missing target table from the source's columns");
+  copy->add_option("--reject", args->reject,
+                   "PostgreSQL target: rows the server refuses (NOT NULL, unique, CHECK, range) go to this JSON Lines "
+                   "file with the reason; the others are committed (exit 4)");
   copy->add_flag("--incremental", args->incremental, "copy only rows past the watermark the target stored last time");
   copy->add_option("--cursor", args->cursor, "incremental: the column that grows (updated_at, id)");
   copy->add_option("--cast", args->casts, "column=type conversions, e.g. --cast price=decimal(12,2)");

@@ -181,26 +181,32 @@ class PostgresTarget : public BatchTarget {
     }
     schema_ = conform_to_target(source_schema);
     columns_ = columns;
-    if (options.mode == WriteMode::merge) {
-      stage_.emplace(db_, "datalab_copy_stage", *schema_);
-      copy_ = std::make_unique<CopyIn>(stage_->copy(schema_));
-    } else {
-      const bool freeze = created || options.mode == WriteMode::replace;
-      // Replace: readers keep seeing the old rows until the commit, then the new ones.
-      if (options.mode == WriteMode::replace && !created) db_.exec("TRUNCATE " + name_.quoted());
-      copy_ = std::make_unique<CopyIn>(db_, name_.schema, name_.table, schema_, freeze);
-    }
+    if (options.mode == WriteMode::merge) stage_.emplace(db_, "datalab_copy_stage", *schema_);
+    // Replace: readers keep seeing the old rows until the commit, then the new ones.
+    if (options.mode == WriteMode::replace && !created) db_.exec("TRUNCATE " + name_.quoted());
+    // COPY FREEZE needs the table created or truncated in the same (sub)transaction, which
+    // the savepoints of --reject are not.
+    freeze_ = (created || options.mode == WriteMode::replace) && !options.rejects;
+    if (!options.rejects) copy_ = new_copy();
     return schema_;
   }
 
-  void write(const arrow::RecordBatch& batch) override { copy_->write(batch); }
+  void write(const arrow::RecordBatch& batch) override {
+    if (options_.rejects) {
+      write_or_reject(batch);
+    } else {
+      copy_->write(batch);
+    }
+  }
   uint64_t bytes_written() const override { return bytes_written_ + (copy_ ? copy_->bytes_sent() : 0); }
 
   void commit(const std::string& source_id, const std::optional<Watermark>& watermark) override {
     try {
-      copy_->finish();
-      bytes_written_ = copy_->bytes_sent();
-      copy_.reset();
+      if (copy_) {
+        copy_->finish();
+        bytes_written_ += copy_->bytes_sent();
+        copy_.reset();
+      }
       if (stage_) {
         stage_->analyze();
         stage_->merge_into(name_.schema, name_.table, columns_, options_.merge_keys, /*update_existing=*/true);
@@ -217,6 +223,38 @@ class PostgresTarget : public BatchTarget {
   }
 
  private:
+  std::unique_ptr<CopyIn> new_copy() {
+    if (stage_) return std::make_unique<CopyIn>(stage_->copy(schema_));
+    return std::make_unique<CopyIn>(db_, name_.schema, name_.table, schema_, freeze_);
+  }
+
+  // --reject: each batch in a COPY of its own under a savepoint. A batch the server refuses
+  // for its data (SQLSTATE class 22 or 23: a NULL into NOT NULL, a duplicate key, a value
+  // out of range, a failed CHECK) is rolled back to the savepoint and split in halves until
+  // the refused rows stand alone; they go to the reject file with the server's message.
+  void write_or_reject(const arrow::RecordBatch& batch) {
+    db_.exec("SAVEPOINT datalab_copy_batch");
+    try {
+      auto copy = new_copy();
+      copy->write(batch);
+      copy->finish();
+      bytes_written_ += copy->bytes_sent();
+      db_.exec("RELEASE SAVEPOINT datalab_copy_batch");
+      return;
+    } catch (const PostgresError& e) {
+      if (!e.is_data_error()) throw;
+      db_.exec("ROLLBACK TO SAVEPOINT datalab_copy_batch");
+      db_.exec("RELEASE SAVEPOINT datalab_copy_batch");
+      if (batch.num_rows() == 1) {
+        options_.rejects->reject(batch, 0, fmt::format("{} (SQLSTATE {})", e.server_message(), e.sqlstate()));
+        return;
+      }
+    }
+    const int64_t half = batch.num_rows() / 2;
+    write_or_reject(*batch.Slice(0, half));
+    write_or_reject(*batch.Slice(half));
+  }
+
   void begin() {
     if (db_.in_transaction()) return;
     // One copy into a table at a time: two incremental runs would read the same watermark.
@@ -286,7 +324,8 @@ class PostgresTarget : public BatchTarget {
   std::shared_ptr<arrow::Schema> schema_;
   std::vector<std::string> columns_;
   std::optional<StagingTable> stage_;
-  std::unique_ptr<CopyIn> copy_;
+  std::unique_ptr<CopyIn> copy_;  // the one COPY of the whole copy (none with --reject: one per batch)
+  bool freeze_ = false;
   std::string incremental_cursor_, incremental_keys_;
   uint64_t bytes_written_ = 0;
 };
