@@ -135,3 +135,46 @@ def test_iceberg_table_written_by_pyiceberg_into_postgres_and_parquet(datalab, p
     incremental = datalab.run("copy", source, f"postgres:///?table={schema}.events", "--incremental", "--cursor",
                               "id", check=False)
     assert incremental.returncode == 2 and "--incremental needs a PostgreSQL source" in incremental.stderr
+
+
+def test_incremental_copies_into_iceberg_commit_the_watermark_with_the_rows(datalab, psql, s3, schema):
+    import signal
+    import subprocess
+    import time
+    from conftest import ROOT
+    psql.query(f"""
+        CREATE TABLE {schema}.src (id bigint, updated_at timestamptz, v text);
+        INSERT INTO {schema}.src SELECT g, timestamptz '2024-01-01' + (g / 1000) * interval '1 second', md5(g::text)
+          FROM generate_series(1, 3000000) g;
+        INSERT INTO {schema}.src VALUES (0, NULL, 'no cursor')""")
+    target = f"iceberg://{s3['S3_CATALOG']}/{schema}.inc"
+    args = ["copy", f"postgres:///?table={schema}.src", target, "--create", "--incremental", "--cursor",
+            "updated_at", "--key", "id"]
+    # Killed part way: no snapshot, so no rows and no watermark.
+    run = subprocess.Popen([datalab.binary, *args], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           env=dict(os.environ))
+    time.sleep(1.0)
+    run.send_signal(signal.SIGKILL)
+    run.wait()
+    assert run.returncode == -signal.SIGKILL, "the first run finished before it could be killed"
+    assert psql.scalar(f"SELECT count(*) FROM iceberg_tables WHERE catalog_name = '{s3['S3_CATALOG']}' "
+                       f"AND table_name = 'inc' AND metadata_location IS NOT NULL") == "0"
+
+    first = datalab.json(*args)[0]["summary"]
+    assert first["rows"] == "3000000" and first["rows with a NULL cursor (not copied)"] == "1"
+    last_cursor = psql.scalar(f"SELECT max(updated_at) FROM {schema}.src")
+    psql.query(f"""INSERT INTO {schema}.src VALUES
+        (3000001, '{last_cursor}', 'tie'), (3000002, '{last_cursor}'::timestamptz + interval '1 hour', 'later'),
+        (3000003, '2023-01-01', 'late arrival')""")
+    second = datalab.json(*args)[0]["summary"]
+    assert second["rows"] == "2" and second["watermark before"] != "(none: every row)"
+    assert datalab.json(*args)[0]["summary"]["rows"] == "0"
+    table = catalog(s3).load_table(f"{schema}.inc")
+    ids = table.scan(selected_fields=("id",)).to_arrow().column("id")
+    assert len(ids) == 3000002 and pa.compute.count_distinct(ids).as_py() == 3000002
+    assert pa.compute.min(ids).as_py() == 1 and pa.compute.max(ids).as_py() == 3000002
+    summary = table.current_snapshot().summary
+    assert any(k.startswith("datalab.watermark ") for k in summary.additional_properties)
+
+    other = datalab.run(*args[:-4], "--cursor", "id", "--incremental", check=False)
+    assert other.returncode == 2 and "holds a watermark for this source on cursor 'updated_at'" in other.stderr

@@ -1,6 +1,7 @@
 #include "storage/iceberg/iceberg_table.h"
 
 #include <chrono>
+#include <map>
 #include <cstdio>
 #include <random>
 
@@ -190,10 +191,26 @@ void IcebergTable::discard(const std::vector<std::string>& data_file_keys) noexc
   }
 }
 
-CommitResult IcebergTable::commit(const arrow::Schema& schema, const std::vector<DataFile>& files, WriteMode mode) {
+std::optional<std::string> IcebergTable::summary_property(const std::string& key) {
+  catalog_.ensure_tables();
+  const auto location = catalog_.metadata_location(ns_, name_);
+  if (!location) return std::nullopt;
+  const TableMetadata metadata = read_metadata(*location);
+  std::map<int64_t, const Snapshot*> by_id;
+  for (const auto& snapshot : metadata.snapshots) by_id[snapshot.snapshot_id] = &snapshot;
+  for (const Snapshot* s = metadata.current_snapshot(); s;) {
+    if (const auto it = s->summary.find(key); it != s->summary.end()) return it->second;
+    const auto parent = s->parent_snapshot_id ? by_id.find(*s->parent_snapshot_id) : by_id.end();
+    s = parent == by_id.end() ? nullptr : parent->second;  // an expired parent ends the history
+  }
+  return std::nullopt;
+}
+
+CommitResult IcebergTable::commit(const arrow::Schema& schema, const std::vector<DataFile>& files, WriteMode mode,
+                                  const std::map<std::string, std::string>& properties) {
   std::vector<std::string> written;  // what this commit wrote and no visible snapshot names
   try {
-    return try_commit(schema, files, mode, written);
+    return try_commit(schema, files, mode, properties, written);
   } catch (...) {
     // Neither the commit's own files nor the data files will ever be named by a snapshot.
     discard(written);
@@ -205,7 +222,8 @@ CommitResult IcebergTable::commit(const arrow::Schema& schema, const std::vector
 }
 
 CommitResult IcebergTable::try_commit(const arrow::Schema& schema, const std::vector<DataFile>& files,
-                                      WriteMode mode, std::vector<std::string>& written) {
+                                      WriteMode mode, const std::map<std::string, std::string>& properties,
+                                      std::vector<std::string>& written) {
   catalog_.ensure_tables();
   catalog_.ensure_namespace(ns_);
   CommitResult result;
@@ -272,7 +290,9 @@ CommitResult IcebergTable::try_commit(const arrow::Schema& schema, const std::ve
     store_.write_bytes(list_key, write_manifest_list(manifests, result.snapshot_id, producer.parent_id(),
                                                      producer.sequence_number()));
 
-    const TableMetadata metadata = producer.apply(store_.uri(list_key), producer.summary(added), now, current);
+    auto summary = producer.summary(added);
+    for (const auto& [key, value] : properties) summary[key] = value;
+    const TableMetadata metadata = producer.apply(store_.uri(list_key), std::move(summary), now, current);
     const std::string metadata_key =
         fmt::format("{}/metadata/{:05d}-{}.metadata.json", location_key_, version, random_uuid());
     written.push_back(metadata_key);

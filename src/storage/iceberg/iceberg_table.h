@@ -7,6 +7,7 @@
 // gives up (or fails) deletes every file it wrote and the data files it was given: none of
 // them is named by a visible snapshot.
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -72,14 +73,19 @@ class IcebergTable {
   TableScan scan();
   // Commits the data files as a new snapshot (append, or overwrite replacing every file).
   // When it throws, the data files are deleted along with everything the commit wrote.
-  CommitResult commit(const arrow::Schema& schema, const std::vector<DataFile>& files, WriteMode mode);
+  // `properties` join the snapshot's summary (a copy's watermark commits with its rows).
+  CommitResult commit(const arrow::Schema& schema, const std::vector<DataFile>& files, WriteMode mode,
+                      const std::map<std::string, std::string>& properties = {});
+  // A summary property of the current snapshot or of its nearest ancestor that has one
+  // (none: no table, or no snapshot of its history has it).
+  std::optional<std::string> summary_property(const std::string& key);
   // Deletes data files that will not be committed (a write that failed); never throws.
   void discard(const std::vector<std::string>& data_file_keys) noexcept;
 
  private:
   TableMetadata read_metadata(const std::string& location);
   CommitResult try_commit(const arrow::Schema& schema, const std::vector<DataFile>& files, WriteMode mode,
-                          std::vector<std::string>& written);
+                          const std::map<std::string, std::string>& properties, std::vector<std::string>& written);
   ObjectStore& store_;
   Catalog& catalog_;
   std::string ns_, name_, location_key_;

@@ -1,17 +1,21 @@
 #include "transfer/iceberg/iceberg_endpoint.h"
 
+#include <map>
+
 #include <arrow/compute/cast.h>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
 #include "core/arrow_status.h"
-
 #include "core/error.h"
 #include "formats/parquet_file.h"
 #include "storage/iceberg/column_stats.h"
 #include "storage/iceberg/iceberg_table.h"
 #include "storage/iceberg/sql_catalog.h"
 #include "storage/objectstore/object_store.h"
+#include "storage/postgres/advisory_lock.h"
 #include "storage/postgres/postgres_connection.h"
 
 namespace datalab::transfer {
@@ -139,14 +143,28 @@ class IcebergTarget : public BatchTarget {
     }
   }
 
-  std::optional<Watermark> stored_watermark(const std::string&, const IncrementalFilter&) override {
-    throw ConfigError("incremental copies into Iceberg are not supported yet: copy into PostgreSQL, or copy the "
-                      "whole source with --mode replace");
+  // The watermark lives in the summary of the snapshot that committed the rows (one
+  // property per source), so rows and watermark appear together or not at all.
+  std::optional<Watermark> stored_watermark(const std::string& source_id, const IncrementalFilter& filter) override {
+    lock();
+    filter_ = filter;
+    const auto stored = end_.table()->summary_property(watermark_property(source_id));
+    if (!stored) return std::nullopt;
+    const auto j = nlohmann::json::parse(*stored);
+    const auto keys = j.at("key_columns").get<std::vector<std::string>>();
+    if (j.at("cursor_column").get<std::string>() != filter.cursor_column || keys != filter.key_columns) {
+      throw ConfigError(fmt::format("Iceberg table {}.{} holds a watermark for this source on cursor '{}' (key '{}'), "
+                                    "not '{}' (key '{}'): copy with --mode replace to start over",
+                                    end_.ns, end_.name, j.at("cursor_column").get<std::string>(), fmt::join(keys, ","),
+                                    filter.cursor_column, fmt::join(filter.key_columns, ",")));
+    }
+    return Watermark{j.at("cursor").get<std::string>(), j.at("key").get<std::vector<std::string>>()};
   }
 
   std::shared_ptr<arrow::Schema> open(const std::shared_ptr<arrow::Schema>& source_schema,
                                       const TargetOptions& options) override {
     if (options.mode == WriteMode::merge) throw ConfigError("merge into Iceberg is not supported: use append or replace");
+    lock();
     mode_ = options.mode == WriteMode::replace ? iceberg::WriteMode::Overwrite : iceberg::WriteMode::Append;
     arrow::FieldVector fields;
     for (const auto& field : source_schema->fields()) fields.push_back(field->WithType(iceberg_arrow_type(*field)));
@@ -173,19 +191,36 @@ class IcebergTarget : public BatchTarget {
     rows_ += batch.num_rows();
   }
 
-  void commit(const std::string&, const std::optional<Watermark>&) override {
+  void commit(const std::string& source_id, const std::optional<Watermark>& watermark) override {
     writer_->close();
     const auto stats = iceberg::column_stats(*writer_->metadata());
     writer_.reset();
     bytes_ = static_cast<uint64_t>(end_.store.size(data_key_));
     // A commit that fails deletes the data file with everything else it wrote.
-    table_->commit(*schema_, {{data_key_, rows_, static_cast<int64_t>(bytes_), stats}}, mode_);
+    std::map<std::string, std::string> properties;
+    if (watermark && filter_) {
+      properties[watermark_property(source_id)] =
+          nlohmann::json{{"cursor_column", filter_->cursor_column}, {"key_columns", filter_->key_columns},
+                         {"cursor", watermark->cursor}, {"key", watermark->key}}
+              .dump();
+    }
+    table_->commit(*schema_, {{data_key_, rows_, static_cast<int64_t>(bytes_), stats}}, mode_, properties);
   }
 
   uint64_t bytes_written() const override { return bytes_; }
 
  private:
+  static std::string watermark_property(const std::string& source_id) { return "datalab.watermark " + source_id; }
+
+  // One copy into a table at a time: two incremental runs would read the same watermark.
+  void lock() {
+    if (!lock_) lock_ = std::make_unique<AdvisoryLock>(end_.db, fmt::format("datalab copy into iceberg {} {}.{}",
+                                                                             end_.catalog.name(), end_.ns, end_.name));
+  }
+
   IcebergEnd end_;
+  std::unique_ptr<AdvisoryLock> lock_;
+  std::optional<IncrementalFilter> filter_;
   std::string data_key_;
   iceberg::WriteMode mode_ = iceberg::WriteMode::Append;
   std::shared_ptr<arrow::Schema> schema_;
