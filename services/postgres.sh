@@ -39,10 +39,12 @@ start() {
   if as_owner "$bin/pg_ctl" -D "$DATA" status >/dev/null 2>&1; then
     log "postgres: already running on port $PGPORT_NUM"
   else
+    # wal_level=logical: logical replication slots (change data capture, issue 14) need it.
     log "postgres: starting on 127.0.0.1:$PGPORT_NUM"
     as_owner "$bin/pg_ctl" -D "$DATA" -l "$LOGFILE" -w -t 60 start \
       -o "-p $PGPORT_NUM -c listen_addresses=127.0.0.1 -k $SOCK -c max_connections=100 \
-          -c shared_buffers=512MB -c max_wal_size=4GB -c checkpoint_timeout=15min" >/dev/null
+          -c shared_buffers=512MB -c max_wal_size=4GB -c checkpoint_timeout=15min \
+          -c wal_level=logical -c max_replication_slots=10 -c max_wal_senders=10" >/dev/null
   fi
   wait_for_port "$PGPORT_NUM" 60 postgres
   # Create the project database once; the superuser already has the right name and password.
