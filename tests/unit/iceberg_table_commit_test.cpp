@@ -2,6 +2,7 @@
 // services): a commit that gives up or fails leaves no file behind, its data files included.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <map>
 #include <random>
@@ -120,6 +121,56 @@ TEST_F(IcebergTableCommit, ACommitThatFailsLeavesNoFileBehind) {
   EXPECT_FALSE(store_->exists(file.key));
   EXPECT_TRUE(files().empty());
   EXPECT_TRUE(catalog_.tables.empty());
+}
+
+TEST_F(IcebergTableCommit, AScanListsTheCurrentSnapshotsLiveFiles) {
+  EXPECT_THROW(table_->scan(), ConfigError);  // no such table
+  const auto a = data_file(10), b = data_file(5), c = data_file(7);
+  table_->commit(schema_, {a}, WriteMode::Append);
+  table_->commit(schema_, {b}, WriteMode::Append);
+  auto scan = table_->scan();
+  ASSERT_EQ(scan.files.size(), 2u);
+  std::vector<std::string> keys{scan.files[0].key, scan.files[1].key};
+  std::sort(keys.begin(), keys.end());
+  std::vector<std::string> expected{a.key, b.key};
+  std::sort(expected.begin(), expected.end());
+  EXPECT_EQ(keys, expected);
+  EXPECT_TRUE(scan.schema->Equals(arrow::Schema({arrow::field("id", arrow::int64())})));
+  // An overwrite leaves only its own file live (the others are DELETED entries).
+  table_->commit(schema_, {c}, WriteMode::Overwrite);
+  scan = table_->scan();
+  ASSERT_EQ(scan.files.size(), 1u);
+  EXPECT_EQ(scan.files[0].key, c.key);
+  EXPECT_EQ(scan.files[0].record_count, 7);
+}
+
+TEST_F(IcebergTableCommit, ASummaryPropertyIsFoundAlongTheSnapshotHistory) {
+  EXPECT_EQ(table_->summary_property("w"), std::nullopt);
+  table_->commit(schema_, {data_file(1)}, WriteMode::Append, {{"w", "1"}});
+  table_->commit(schema_, {data_file(1)}, WriteMode::Append);  // another writer, no property
+  EXPECT_EQ(table_->summary_property("w"), "1");
+  table_->commit(schema_, {data_file(1)}, WriteMode::Append, {{"w", "2"}});
+  EXPECT_EQ(table_->summary_property("w"), "2");
+  EXPECT_EQ(table_->summary_property("other"), std::nullopt);
+}
+
+TEST(IcebergTypes, ArrowTypesOfIcebergTypes) {
+  using nlohmann::json;
+  EXPECT_TRUE(arrow_type_of_iceberg(json("decimal(13, 2)"), "c")->Equals(*arrow::decimal128(13, 2)));
+  EXPECT_TRUE(arrow_type_of_iceberg(json("timestamptz"), "c")->Equals(*arrow::timestamp(arrow::TimeUnit::MICRO, "UTC")));
+  EXPECT_TRUE(arrow_type_of_iceberg(json("long"), "c")->Equals(*arrow::int64()));
+  // Every type datalab writes reads back as itself.
+  for (const auto& type : {arrow::boolean(), arrow::int32(), arrow::int64(), arrow::float32(), arrow::float64(),
+                           arrow::utf8(), arrow::binary(), arrow::date32(), arrow::decimal128(38, 10),
+                           arrow::timestamp(arrow::TimeUnit::MICRO), arrow::timestamp(arrow::TimeUnit::MICRO, "UTC")}) {
+    EXPECT_TRUE(arrow_type_of_iceberg(json(iceberg_type_name(*type)), "c")->Equals(*type)) << type->ToString();
+  }
+  try {
+    arrow_type_of_iceberg(json{{"type", "list"}, {"element", "int"}}, "tags");
+    FAIL() << "a nested type was accepted";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("column 'tags'"), std::string::npos) << e.what();
+  }
 }
 
 }  // namespace
