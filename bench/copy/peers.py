@@ -4,6 +4,8 @@
     peers.py connectorx  BUCKET KEY TABLE [PARTITIONS]   connectorx -> Arrow -> pyarrow write_table to S3
     peers.py polars      BUCKET KEY TABLE [PARTITIONS]   pl.read_database_uri (connectorx) -> write_parquet to S3
     peers.py put         BUCKET KEY FILE    one multipart upload of a local file (boto3 upload_file)
+    peers.py pyiceberg   BUCKET CATALOG NS.NAME TABLE   connectorx -> Arrow -> pyiceberg create_table + append
+                         (SQL catalog on the same PostgreSQL, table files under s3://BUCKET/pyiceberg/NS/NAME)
 
 The PostgreSQL server is the local one (DB_HOST, DB_PORT, POSTGRES_DB/USER/PASSWORD, with the
 services' defaults); S3 settings come from S3_ENDPOINT, AWS_ACCESS_KEY_ID,
@@ -87,8 +89,31 @@ def put(bucket, key, path):
     print(f"bytes={os.path.getsize(path)}")
 
 
+def iceberg_catalog(name, env=None):
+    """pyiceberg's SQL catalog on the local PostgreSQL with the warehouse on the local S3, as
+    tests/e2e/test_s3_upload.py configures it (S3 settings from env, default: this process's)."""
+    from pyiceberg.catalog import sql as sql_catalog
+    e = os.environ if env is None else env
+    return sql_catalog.SqlCatalog(name, **{
+        "uri": "postgresql+psycopg2://{user}:{password}@{host}:{port}/{db}".format(**PG),
+        "s3.endpoint": e["S3_ENDPOINT"], "s3.access-key-id": e["AWS_ACCESS_KEY_ID"],
+        "s3.secret-access-key": e["AWS_SECRET_ACCESS_KEY"], "s3.region": e.get("S3_REGION", "us-east-1")})
+
+
+def pyiceberg_copy(bucket, catalog, ident, table):
+    import connectorx as cx
+    t = cx.read_sql(PG_URI, f"SELECT * FROM {table}", return_type="arrow")
+    cat = iceberg_catalog(catalog)
+    ns, name = ident.split(".", 1)
+    cat.create_namespace_if_not_exists(ns)
+    it = cat.create_table(ident, schema=t.schema, location=f"s3://{bucket}/pyiceberg/{ns}/{name}")
+    it.append(t)
+    print(f"rows={t.num_rows} schema={t.schema.types}")
+
+
 if __name__ == "__main__":
     what, args = sys.argv[1], sys.argv[2:]
     if what in ("connectorx", "polars") and len(args) > 3:
         args[3] = int(args[3])
-    {"duckdb": duckdb_copy, "connectorx": connectorx_copy, "polars": polars_copy, "put": put}[what](*args)
+    {"duckdb": duckdb_copy, "connectorx": connectorx_copy, "polars": polars_copy, "put": put,
+     "pyiceberg": pyiceberg_copy}[what](*args)
