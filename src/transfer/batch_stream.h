@@ -45,6 +45,10 @@ class BatchSource {
   // Called once the target committed: a source that acknowledges what it read (a Kafka
   // consumer group committing its offsets) does it only then.
   virtual void committed() {}
+  // A source whose types are only guessed (CSV) reads the columns an existing target
+  // already has with the target's types instead (as psql's \copy parses with the table's),
+  // before the first batch; a value that does not parse is an error naming file and column.
+  virtual void read_as(const arrow::Schema& target_columns) { (void)target_columns; }
 };
 
 enum class WriteMode { append, replace, merge };
@@ -73,6 +77,9 @@ struct TargetOptions {
 class BatchTarget {
  public:
   virtual ~BatchTarget() = default;
+  // The columns of the table the copy will write into, when it exists and the target can
+  // tell (nullptr otherwise), in Arrow types: they type an untyped source (read_as).
+  virtual std::shared_ptr<arrow::Schema> existing_columns() { return nullptr; }
   // The watermark an earlier incremental copy from `source_id` stored here, if any.
   virtual std::optional<Watermark> stored_watermark(const std::string& source_id,
                                                     const IncrementalFilter& filter) = 0;

@@ -267,6 +267,7 @@ CopyResult run_copy(const SourceFactory& make_source, BatchTarget& target, const
     result.seconds = seconds_since(start);
     return result;
   }
+  if (const auto existing = target.existing_columns()) source->read_as(*existing);
   const auto source_schema = cast_schema(*source->schema(), options);
   const auto target_schema = target.open(source_schema, options.target);
 

@@ -187,6 +187,32 @@ def test_csv_to_postgres_infers_types(datalab, s3, psql, schema, folder):
     ]
 
 
+def test_csv_into_an_existing_table_is_read_with_the_tables_types(datalab, s3, psql, schema, folder):
+    # Inferred alone, these columns would be bigint, double and text: the table's integer,
+    # numeric(12,2) and timestamptz type them instead, exactly, as psql's \copy would.
+    psql.query(f"CREATE TABLE {schema}.orders (id integer, amount numeric(12,2), at timestamptz, code smallint, "
+               f"note text)")
+    path = os.path.join(folder, "orders.csv")
+    with open(path, "w", encoding="utf-8") as f:
+        f.write("id,amount,at,code,note\n"
+                "1,0.10,2024-05-01 10:00:00.000001+02,7,12\n"
+                "2,9999999999.99,1969-12-31 23:59:59Z,-32768,\n"
+                "3,,,,x\n")
+    copy(datalab, s3, path, postgres_url(f"{schema}.orders"))
+    rows = psql.query(f"SET TimeZone = 'UTC'; SELECT id, coalesce(amount::text, '<null>'), coalesce(at::text, '<null>'), "
+                      f"coalesce(code::text, '<null>'), coalesce(note, '<null>') FROM {schema}.orders ORDER BY id")
+    assert rows[0] == ["SET"]  # psql echoes the SET
+    assert rows[1:] == [["1", "0.10", "2024-05-01 08:00:00.000001+00", "7", "12"],
+                        ["2", "9999999999.99", "1969-12-31 23:59:59+00", "-32768", "<null>"],
+                        ["3", "<null>", "<null>", "<null>", "x"]]
+    # A value that does not parse as the table's type names the column.
+    with open(path, "w", encoding="utf-8") as f:
+        f.write("id,amount,at,code,note\n4,1.5,2024-05-01 10:00:00Z,70000,y\n")
+    failed = copy(datalab, s3, path, postgres_url(f"{schema}.orders"), check=False)
+    assert failed.returncode == 2 and "code" in failed.stderr, failed.stderr
+    assert psql.scalar(f"SELECT count(*) FROM {schema}.orders") == "3"
+
+
 def test_postgres_to_csv_and_jsonl(datalab, s3, psql, schema, folder):
     table = all_types_table(psql, schema)
     csv_path, jsonl_path = os.path.join(folder, "all.csv"), os.path.join(folder, "all.jsonl")

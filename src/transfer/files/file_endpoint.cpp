@@ -99,6 +99,23 @@ FileSet resolve_source(const Endpoint& e, FileStore& store) {
   return set;
 }
 
+// The types Arrow's CSV reader converts text into.
+bool csv_parses(const arrow::DataType& type) {
+  switch (type.id()) {
+    case arrow::Type::BOOL:
+    case arrow::Type::INT16:
+    case arrow::Type::INT32:
+    case arrow::Type::INT64:
+    case arrow::Type::FLOAT:
+    case arrow::Type::DOUBLE:
+    case arrow::Type::DECIMAL128:
+    case arrow::Type::DATE32:
+    case arrow::Type::TIMESTAMP:
+    case arrow::Type::STRING: return true;
+    default: return false;
+  }
+}
+
 class FileSetSource : public BatchSource {
  public:
   FileSetSource(const Endpoint& endpoint, const Config& config) : store_(endpoint, config) {
@@ -109,6 +126,24 @@ class FileSetSource : public BatchSource {
   }
 
   std::shared_ptr<arrow::Schema> schema() override { return schema_; }
+
+  void read_as(const arrow::Schema& target_columns) override {
+    if (set_.format != FileFormat::csv) return;  // Parquet is typed; JSON Lines keeps its inference
+    arrow::FieldVector fields;
+    bool changed = false;
+    for (const auto& field : schema_->fields()) {
+      const auto target = target_columns.GetFieldByName(field->name());
+      if (target && csv_parses(*target->type()) && !target->type()->Equals(*field->type())) {
+        fields.push_back(field->WithType(target->type()));
+        changed = true;
+      } else {
+        fields.push_back(field);
+      }
+    }
+    if (!changed) return;
+    schema_ = arrow::schema(fields);
+    open(0);
+  }
 
   std::shared_ptr<arrow::RecordBatch> next() override {
     while (reader_) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <regex>
 
 #include <arrow/compute/cast.h>
 #include <arrow/csv/api.h>
@@ -26,9 +27,33 @@ namespace {
 constexpr int64_t kRowGroupRows = 256 * 1024;
 constexpr int64_t kBatchRows = 64 * 1024;
 
+// Arrow's CSV errors name a column by its position ("In CSV column #3: ..."): the name is
+// added, which is what a user looks for in the header.
+std::string with_column_names(std::string message, const arrow::Schema* schema) {
+  static const std::regex position(R"(column #(\d+))");
+  std::smatch match;
+  if (schema && std::regex_search(message, match, position)) {
+    const int index = std::stoi(match[1]);
+    if (index >= 0 && index < schema->num_fields()) {
+      message.insert(static_cast<std::size_t>(match.position(0) + match.length(0)),
+                     fmt::format(" ('{}')", schema->field(index)->name()));
+    }
+  }
+  return message;
+}
+
+// A value that does not convert (Arrow's Invalid) is bad input, exit 2; anything else a
+// failing read.
+[[noreturn]] void read_failed(const arrow::Status& status, const std::string& name, const arrow::Schema* schema) {
+  const std::string message = fmt::format("cannot read '{}': {}", name, with_column_names(status.message(), schema));
+  if (status.IsInvalid()) throw ConfigError(message);
+  throw Error(message);
+}
+
 std::shared_ptr<arrow::RecordBatch> read_next(arrow::RecordBatchReader& reader, const std::string& name) {
   std::shared_ptr<arrow::RecordBatch> batch;
-  check_arrow(reader.ReadNext(&batch), fmt::format("cannot read '{}'", name));
+  const auto status = reader.ReadNext(&batch);
+  if (!status.ok()) read_failed(status, name, reader.schema().get());
   return batch;
 }
 
@@ -86,9 +111,10 @@ std::shared_ptr<arrow::RecordBatchReader> csv_reader(std::shared_ptr<arrow::io::
   if (types) {
     for (const auto& field : types->fields()) convert.column_types[field->name()] = field->type();
   }
-  return unwrap_arrow<ConfigError>(
-      arrow::csv::StreamingReader::Make(arrow::io::default_io_context(), std::move(input), read, parse, convert),
-      fmt::format("cannot read CSV '{}'", name));
+  auto reader =
+      arrow::csv::StreamingReader::Make(arrow::io::default_io_context(), std::move(input), read, parse, convert);
+  if (!reader.ok()) read_failed(reader.status(), name, types.get());  // the first block is read here
+  return *std::move(reader);
 }
 
 std::shared_ptr<arrow::RecordBatchReader> json_reader(std::shared_ptr<arrow::io::InputStream> input,

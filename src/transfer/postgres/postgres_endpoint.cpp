@@ -150,6 +150,16 @@ class PostgresTarget : public BatchTarget {
     return mark;
   }
 
+  std::shared_ptr<arrow::Schema> existing_columns() override {
+    begin();
+    if (!exists(name_.schema, name_.table)) return nullptr;
+    arrow::FieldVector fields;
+    for (const auto& column : describe(db_, "SELECT * FROM " + name_.quoted())) {
+      if (column.arrow_type) fields.push_back(arrow::field(column.name, column.arrow_type));
+    }
+    return arrow::schema(fields);
+  }
+
   std::shared_ptr<arrow::Schema> open(const std::shared_ptr<arrow::Schema>& source_schema,
                                       const TargetOptions& options) override {
     begin();
