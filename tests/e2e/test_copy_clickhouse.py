@@ -220,3 +220,16 @@ def test_clickhouse_to_postgres_streams_a_query_and_reports_a_failure_part_way(d
     refused = datalab.run("copy", "clickhouse:///it_one?query=SELECT%20[1,2]%20AS%20xs", f"{PG}{names}.x",
                           "--create", check=False)
     assert refused.returncode == 2 and "column 'xs'" in refused.stderr and "Array(UInt8)" in refused.stderr
+
+
+def test_csv_into_an_existing_table_is_read_with_the_tables_types(datalab, ch, names, tmp_path):
+    # Guessed alone, amount would be a double and code an Int64: the table types them.
+    ch.query(f"CREATE TABLE it_one.{names}_csv (id Int32, amount Decimal(12, 2), code Nullable(Int16), day Date, "
+             "note Nullable(String)) ENGINE = MergeTree ORDER BY id")
+    path = tmp_path / "orders.csv"
+    path.write_text("id,amount,code,day,note\n1,0.10,7,2024-02-29,12\n2,9999999999.99,,1970-01-02,\n",
+                    encoding="utf-8")
+    datalab.run("copy", str(path), f"{CH}{names}_csv")
+    assert ch.query(f"SELECT id, toString(amount), ifNull(toString(code), 'null'), toString(day), "
+                    f"ifNull(note, 'null') FROM it_one.{names}_csv ORDER BY id") == [
+        ["1", "0.10", "7", "2024-02-29", "12"], ["2", "9999999999.99", "null", "1970-01-02", "null"]]

@@ -216,6 +216,15 @@ class ClickHouseTarget : public BatchTarget {
     created_ = true;
   }
 
+  std::shared_ptr<arrow::Schema> existing_columns() override {
+    if (!exists(table_)) return nullptr;
+    arrow::FieldVector fields;
+    for (const auto& column : table_columns()) {
+      if (auto field = NativeBlockEncoder::arrow_field(column.name, column.type)) fields.push_back(std::move(field));
+    }
+    return arrow::schema(fields);
+  }
+
   std::vector<ChColumn> table_columns() {
     const auto result = client_.select(fmt::format("SELECT name, type FROM system.columns WHERE database = {} AND "
                                                    "table = {}",
