@@ -1,6 +1,7 @@
 #include "storage/postgres/pg_types.h"
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 #include <vector>
 
@@ -67,11 +68,13 @@ void decode_timestamp(const char* p, int32_t size, arrow::ArrayBuilder& builder,
 }
 
 
-__int128 pow10_128(int n) {
-  __int128 v = 1;
-  for (int i = 0; i < n; ++i) v *= 10;
-  return v;
-}
+// 10^0 .. 10^38: every power a decimal128 of precision up to 38 needs.
+constexpr std::array<__int128, 39> kPow10 = [] {
+  std::array<__int128, 39> powers{};
+  powers[0] = 1;
+  for (size_t i = 1; i < powers.size(); ++i) powers[i] = powers[i - 1] * 10;
+  return powers;
+}();
 
 // numeric: ndigits, weight, sign, dscale (int16 each), then ndigits base-10000 digits,
 // rescaled to the decimal's scale (rounding half up, like numeric's own rounding).
@@ -87,33 +90,45 @@ void decode_decimal(const char* p, int32_t size, arrow::ArrayBuilder& builder, c
     throw Error(fmt::format("numeric {} cannot be stored as {}", special, type.ToString()));
   }
   if (size < 8 + 2 * ndigits) throw Error("short numeric value");
-  // Decimal digit by digit, most significant first, down to 10^-scale; the digit after that
-  // rounds half up, like numeric's own rounding. |value| stays below 10^precision, so the
-  // 128-bit accumulator never overflows whatever the length of the number.
-  const __int128 limit = pow10_128(precision);
   const auto out_of_range = [&] {
     return Error(fmt::format("a numeric value does not fit {} (cast it in the query)", type.ToString()));
   };
-  const auto push = [&](__int128& value, int digit) {
-    if (value > (limit - 1 - digit) / 10) throw out_of_range();
-    value = value * 10 + digit;
-  };
+  // The value in units of 10^-scale, a base-10000 group (or its leading digits) at a time.
+  // Before `count` more digits go in, it must stay below 10^(precision - count), so the
+  // result stays below 10^precision and the 128-bit accumulator never overflows, whatever
+  // the length of the number; a value of 0 takes any number of leading zeros.
   __int128 value = 0;
-  int next_exponent = 4 * weight + 3;  // the power of ten of the next digit
-  int round_digit = 0;
-  for (int g = 0; g < ndigits && next_exponent >= -scale - 1; ++g) {
-    const int group = be16(p + 8 + 2 * g);
-    for (int divisor = 1000; divisor > 0 && next_exponent >= -scale - 1; divisor /= 10, --next_exponent) {
-      const int digit = group / divisor % 10;
-      if (next_exponent >= -scale) {
-        push(value, digit);
-      } else {
-        round_digit = digit;
-      }
+  const auto append = [&](int digits, int count) {
+    if (value != 0) {
+      if (count > precision || value >= kPow10[precision - count]) throw out_of_range();
+      value = value * kPow10[count] + digits;
+    } else {
+      value = digits;
     }
+  };
+  static constexpr int kGroupPow10[] = {1, 10, 100, 1000};
+  int round_digit = 0;  // the digit just below 10^-scale, which rounds half up
+  bool cut = false;     // a group reached below 10^-scale
+  for (int g = 0; g < ndigits && !cut; ++g) {
+    const int group = be16(p + 8 + 2 * g);
+    // The group's digits stand for 10^(low+3) .. 10^low; `kept` of them are at or above 10^-scale.
+    const int low = 4 * (weight - g);
+    const int kept = low + 4 + scale;
+    if (kept >= 4) {
+      append(group, 4);
+      continue;
+    }
+    cut = true;
+    if (kept > 0) append(group / kGroupPow10[4 - kept], kept);
+    if (kept >= 0) round_digit = group / kGroupPow10[3 - kept] % 10;
   }
-  for (; next_exponent >= -scale; --next_exponent) push(value, 0);  // the number ended above 10^-scale
-  if (round_digit >= 5 && ++value >= limit) throw out_of_range();
+  // The number ended above 10^-scale: the digits down to it are zeros.
+  if (!cut && ndigits > 0) {
+    const int missing = 4 * (weight - ndigits + 1) + scale;
+    if (missing > 0) append(0, missing);
+  }
+  if (value >= kPow10[precision]) throw out_of_range();
+  if (round_digit >= 5 && ++value >= kPow10[precision]) throw out_of_range();
   if (sign == 0x4000) value = -value;
   check(static_cast<arrow::Decimal128Builder&>(builder).Append(
       arrow::Decimal128(static_cast<int64_t>(value >> 64), static_cast<uint64_t>(value))));

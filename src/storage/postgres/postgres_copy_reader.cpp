@@ -1,53 +1,23 @@
 #include "storage/postgres/postgres_copy_reader.h"
 
-#include <algorithm>
 #include <cstring>
 
 #include <fmt/format.h>
 
-#include "core/arrow_status.h"
 #include "core/error.h"
 #include "storage/postgres/binary_words.h"
-#include "storage/postgres/pg_types.h"
 
 namespace datalab {
 
-namespace {
-using namespace pg_binary;
-void check(const arrow::Status& status) { check_arrow(status, "cannot build Arrow batch"); }
-}  // namespace
-
-// One column: its builder and the type table's decoder for its Arrow type.
-struct PostgresCopyReader::Column {
-  std::string name;
-  std::shared_ptr<arrow::DataType> type;
-  std::unique_ptr<arrow::ArrayBuilder> builder;
-  PgDecode decode = nullptr;
-
-  void append_null() { check(builder->AppendNull()); }
-
-  void append(const char* p, int32_t size) {
-    try {
-      decode(p, size, *builder, *type);
-    } catch (const Error& e) {
-      throw Error(fmt::format("column {}: {}", name, e.what()));
-    }
-  }
-};
+using pg_binary::be32;
+using pg_binary::be16;
 
 PostgresCopyReader::PostgresCopyReader(PgConnection& db, const std::string& query,
                                        std::shared_ptr<arrow::Schema> schema, int64_t batch_rows)
-    : db_(db), schema_(std::move(schema)), batch_rows_(batch_rows > 0 ? batch_rows : 65536) {
-  for (const auto& field : schema_->fields()) {
-    auto column = std::make_unique<Column>();
-    column->name = field->name();
-    column->type = field->type();
-    column->decode = pg_decoder(*field);
-    auto builder = arrow::MakeBuilder(field->type());
-    if (!builder.ok()) throw Error("cannot build Arrow batch: " + builder.status().ToString());
-    column->builder = std::move(*builder);
-    columns_.push_back(std::move(column));
-  }
+    : db_(db),
+      schema_(std::move(schema)),
+      batch_rows_(batch_rows > 0 ? batch_rows : 65536),
+      decoder_(schema_, batch_rows_) {
   db_.exec(fmt::format("COPY ({}) TO STDOUT (FORMAT binary)", query));
 }
 
@@ -82,26 +52,8 @@ bool PostgresCopyReader::read_row() {
     header_done_ = true;
     if (p >= end) return read_row();  // header in a message of its own
   }
-  const int16_t fields = static_cast<int16_t>(be16(p));
-  p += 2;
-  if (fields == -1) {  // trailer
-    return read_row();
-  }
-  if (fields != static_cast<int16_t>(columns_.size())) {
-    throw Error(fmt::format("COPY binary: the query returns {} columns, the schema has {}", fields, columns_.size()));
-  }
-  for (auto& column : columns_) {
-    if (end - p < 4) throw Error("COPY binary: truncated row");
-    const int32_t size = static_cast<int32_t>(be32(p));
-    p += 4;
-    if (size < 0) {
-      column->append_null();
-      continue;
-    }
-    if (end - p < size) throw Error("COPY binary: truncated value");
-    column->append(p, size);
-    p += size;
-  }
+  if (end - p >= 2 && static_cast<int16_t>(be16(p)) == -1) return read_row();  // trailer
+  decoder_.append_tuple(p, end);
   ++rows_;
   return true;
 }
@@ -120,13 +72,7 @@ std::shared_ptr<arrow::RecordBatch> PostgresCopyReader::next() {
   int64_t n = 0;
   while (n < batch_rows_ && read_row()) ++n;
   if (n == 0) return nullptr;
-  std::vector<std::shared_ptr<arrow::Array>> arrays;
-  for (auto& column : columns_) {
-    std::shared_ptr<arrow::Array> array;
-    check(column->builder->Finish(&array));
-    arrays.push_back(std::move(array));
-  }
-  return arrow::RecordBatch::Make(schema_, n, std::move(arrays));
+  return decoder_.finish_batch();
 }
 
 }  // namespace datalab

@@ -9,6 +9,7 @@
 
 #include <arrow/api.h>
 
+#include "storage/postgres/copy_tuple_decoder.h"
 #include "storage/postgres/postgres_connection.h"
 
 namespace datalab {
@@ -29,14 +30,13 @@ class PostgresCopyReader {
   const std::shared_ptr<arrow::Schema>& schema() const { return schema_; }
 
  private:
-  struct Column;
   bool read_row();  // false at the end of the data
   void finish_copy();
 
   PgConnection& db_;
   std::shared_ptr<arrow::Schema> schema_;
   int64_t batch_rows_;
-  std::vector<std::unique_ptr<Column>> columns_;
+  CopyTupleDecoder decoder_;
   bool header_done_ = false, done_ = false;
   int64_t rows_ = 0;
   uint64_t bytes_ = 0;
