@@ -5,6 +5,7 @@ replace is all or nothing for readers and a failed one leaves the old rows and n
 import threading
 import time
 import uuid
+from decimal import Decimal
 
 import pytest
 
@@ -182,8 +183,6 @@ def test_refusals_name_what_is_wrong_and_write_nothing(datalab, psql, ch, names)
     assert "column 'id'" in narrow.stderr and "int64" in narrow.stderr and "Int32" in narrow.stderr
     extra = datalab.run("copy", src, f"{CH}{names}_dst", "--cast", "id=int32", check=False)
     assert extra.returncode == 2 and "'born' is not in" in extra.stderr
-    merge = datalab.run("copy", src, f"{CH}{names}_dst", "--mode", "merge", "--key", "id", check=False)
-    assert merge.returncode == 2 and "merge" in merge.stderr
     incremental = datalab.run("copy", src, f"{CH}{names}_dst", "--incremental", "--cursor", "id", check=False)
     assert incremental.returncode == 2 and "PostgreSQL target" in incremental.stderr
     assert ch.scalar(f"SELECT count() FROM it_one.{names}_dst") == "0"
@@ -192,6 +191,61 @@ def test_refusals_name_what_is_wrong_and_write_nothing(datalab, psql, ch, names)
     datalab.run("copy", f"postgres:///?query=SELECT%20id,%20label%20FROM%20{names}.src", f"{CH}{names}_dst",
                 "--cast", "id=int32")
     assert ch.query(f"SELECT id, label FROM it_one.{names}_dst ORDER BY id") == [["1", "a"], ["2", "b"]]
+
+
+def test_merge_upserts_by_key_for_readers_at_once_and_refuses_what_it_cannot_do(datalab, psql, ch, names):
+    psql.query(f"""
+        CREATE TABLE {names}.src (id bigint, region text, amount numeric(12,2), label text);
+        INSERT INTO {names}.src SELECT g, 'eu', g / 100.0, 'new ' || g FROM generate_series(5001, 15000) g;
+        INSERT INTO {names}.src VALUES (1, 'us', 0.01, 'updated one')""")
+    ch.query(f"CREATE TABLE it_one.{names}_dst (id Int64, region String, amount Decimal(12, 2), label String) "
+             "ENGINE = MergeTree ORDER BY id")
+    ch.query(f"INSERT INTO it_one.{names}_dst SELECT toInt64(number + 1), 'eu', toDecimal64(0, 2), "
+             f"concat('old ', toString(number + 1)) FROM numbers(10000)")
+    seen, errors, stop = set(), [], threading.Event()
+
+    def read():
+        while not stop.is_set():
+            try:
+                seen.add(http_query(f"SELECT count(), countIf(label LIKE 'new%') FROM {names}_dst").strip())
+            except Exception as e:  # noqa: BLE001 - a reader must never see the table missing
+                errors.append(str(e))
+            time.sleep(0.01)
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    try:
+        report = datalab.json("copy", f"{PG}{names}.src", f"{CH}{names}_dst", "--mode", "merge", "--key", "id")
+    finally:
+        stop.set()
+        reader.join()
+    assert report[0]["summary"]["rows"] == "10001"
+    assert errors == []
+    # Readers saw the 10,000 old rows or the merged 15,000 (5,000 of them updated), nothing between.
+    assert seen <= {"10000\t0", "15000\t10000"}, seen
+    assert ch.query(f"SELECT count(), uniqExact(id), countIf(label LIKE 'old%'), countIf(label LIKE 'new%'), "
+                    f"sum(amount) FROM it_one.{names}_dst") == \
+        [["15000", "15000", "4999", "10000", str(Decimal(sum(range(5001, 15001))) / 100 + Decimal("0.01"))]]
+    assert ch.query(f"SELECT region, amount, label FROM it_one.{names}_dst WHERE id IN (1, 2, 5001) ORDER BY id") == \
+        [["us", "0.01", "updated one"], ["eu", "0.00", "old 2"], ["eu", "50.01", "new 5001"]]
+    assert ch_tables(ch, names) == [f"{names}_dst"]
+
+    # A key twice in the source: refused, nothing changes, no twin table is left.
+    psql.query(f"INSERT INTO {names}.src VALUES (2, 'us', 1, 'first'), (2, 'us', 2, 'second')")
+    before = ch.query(f"SELECT count(), sum(amount) FROM it_one.{names}_dst")
+    twice = datalab.run("copy", f"{PG}{names}.src", f"{CH}{names}_dst", "--mode", "merge", "--key", "id",
+                        check=False)
+    assert twice.returncode != 0 and "occur more than once" in twice.stderr, twice.stderr
+    assert ch.query(f"SELECT count(), sum(amount) FROM it_one.{names}_dst") == before
+    assert ch_tables(ch, names) == [f"{names}_dst"]
+
+    # A source without one of the table's columns would blank it in the rows it updates: refused.
+    narrow = datalab.run("copy", f"postgres:///?query=SELECT%20id,%20region,%20amount%20FROM%20{names}.src",
+                         f"{CH}{names}_dst", "--mode", "merge", "--key", "id", check=False)
+    assert narrow.returncode == 2 and "column 'label' is not in the source" in narrow.stderr, narrow.stderr
+    nokey = datalab.run("copy", f"{PG}{names}.src", f"{CH}{names}_dst", "--mode", "merge", check=False)
+    assert nokey.returncode == 2 and "--key" in nokey.stderr
+    assert ch.query(f"SELECT count(), sum(amount) FROM it_one.{names}_dst") == before
 
 
 def test_a_wrong_password_is_refused_without_showing_it(datalab, psql, names):

@@ -101,9 +101,12 @@ std::string unsupported_type_hint(const arrow::Field& field) {
 // (a table this copy created is dropped again when the copy fails with an error). Replace
 // loads `<t>__datalab_new` (CREATE TABLE … AS t: same columns and engine) and at commit
 // swaps it in with one RENAME TABLE, so readers see the old rows or the new ones; a failed
-// replace drops the new table and leaves t as it was. Rows appended to t by others during a
-// replace are lost with the old table. Merge and incremental copies are refused: there is
-// no upsert, and no transaction to store a watermark with the rows.
+// replace drops the new table and leaves t as it was. Merge loads the same twin, adds the
+// rows of t whose key the source does not have, and swaps it in the same way: an upsert
+// that rewrites the table (ClickHouse has no UPDATE; a ReplacingMergeTree would show readers
+// both rows until a background merge). Rows appended to t by others during a replace or a
+// merge are lost with the old table. Incremental copies are refused: there is no
+// transaction to store a watermark with the rows.
 class ClickHouseTarget : public BatchTarget {
  public:
   explicit ClickHouseTarget(const Endpoint& endpoint)
@@ -133,10 +136,8 @@ class ClickHouseTarget : public BatchTarget {
 
   std::shared_ptr<arrow::Schema> open(const std::shared_ptr<arrow::Schema>& source_schema,
                                       const TargetOptions& options) override {
-    if (options.mode == WriteMode::merge) {
-      throw ConfigError("--mode merge into ClickHouse is not supported: ClickHouse has no upsert (a ReplacingMergeTree "
-                        "drops duplicates only in background merges, so readers would see both rows); use --mode "
-                        "replace, or merge into PostgreSQL");
+    if (options.mode == WriteMode::merge && options.merge_keys.empty()) {
+      throw ConfigError("merge needs --key column[,column]");
     }
     for (const auto& key : options.merge_keys) {
       if (source_schema->GetFieldIndex(key) < 0) throw ConfigError(fmt::format("--key {}: the source has no such column", key));
@@ -152,8 +153,20 @@ class ClickHouseTarget : public BatchTarget {
     schema_ = conform_to_table(*source_schema);
     encoder_.emplace(schema_);
     for (const auto& field : schema_->fields()) columns_.push_back(field->name());
+    merge_keys_ = options.mode == WriteMode::merge ? options.merge_keys : std::vector<std::string>{};
+    if (!merge_keys_.empty()) {
+      // The kept rows of t are copied whole: the source must bring every column, or the
+      // rows it updates would lose the values of the others.
+      for (const auto& column : table_columns()) {
+        if (source_schema->GetFieldIndex(column.name) < 0) {
+          throw ConfigError(fmt::format("merge into {}.{}: the table's column '{}' is not in the source; a merge into "
+                                        "ClickHouse rewrites whole rows, so the source needs every column",
+                                        database_, table_, column.name));
+        }
+      }
+    }
     loading_ = table_;
-    if (options.mode == WriteMode::replace && !created_) {
+    if (options.mode != WriteMode::append && !created_) {
       loading_ = table_ + "__datalab_new";
       // A leftover of an interrupted replace: ours by its name, and never read.
       client_.execute("DROP TABLE IF EXISTS " + qualified(loading_));
@@ -171,6 +184,7 @@ class ClickHouseTarget : public BatchTarget {
   }
 
   void commit(const std::string&, const std::optional<Watermark>&) override {
+    if (!merge_keys_.empty()) merge_unmatched_rows();
     if (loading_ != table_) {
       const std::string old = table_ + "__datalab_old";
       client_.execute("DROP TABLE IF EXISTS " + qualified(old));
@@ -188,6 +202,31 @@ class ClickHouseTarget : public BatchTarget {
  private:
   std::string qualified(const std::string& table) const {
     return quote_identifier(database_) + "." + quote_identifier(table);
+  }
+
+  // Merge: the rows of t whose key the source does not have join the source's rows in the
+  // twin. A key the source has twice is refused (as PostgreSQL refuses to update a row twice
+  // in one statement), before t changes. Rows with a NULL key never match one another.
+  void merge_unmatched_rows() {
+    std::vector<std::string> keys;
+    for (const auto& key : merge_keys_) keys.push_back(quote_identifier(key));
+    const std::string key_list = fmt::format("{}", fmt::join(keys, ", "));
+    const std::string repeated = client_.scalar(
+        fmt::format("SELECT count() FROM (SELECT {} FROM {} GROUP BY {} HAVING count() > 1)", key_list,
+                    qualified(loading_), key_list));
+    if (repeated != "0") {
+      throw Error(fmt::format("merge into {}.{}: {} value(s) of --key {} occur more than once in the source; nothing "
+                              "was changed",
+                              database_, table_, repeated, fmt::join(merge_keys_, ",")));
+    }
+    if (loading_ == table_) return;  // the table was made by this copy: there are no old rows
+    std::vector<std::string> columns;
+    for (const auto& column : table_columns()) columns.push_back(quote_identifier(column.name));
+    const std::string column_list = fmt::format("{}", fmt::join(columns, ", "));
+    const std::string key_tuple = keys.size() == 1 ? keys[0] : "(" + key_list + ")";
+    client_.execute(fmt::format("INSERT INTO {} ({}) SELECT {} FROM {} WHERE {} NOT IN (SELECT {} FROM {})",
+                                qualified(loading_), column_list, column_list, qualified(table_), key_tuple, key_list,
+                                qualified(loading_)));
   }
 
   bool exists(const std::string& table) {
@@ -275,6 +314,7 @@ class ClickHouseTarget : public BatchTarget {
   std::shared_ptr<arrow::Schema> schema_;
   std::optional<NativeBlockEncoder> encoder_;
   std::vector<std::string> columns_;
+  std::vector<std::string> merge_keys_;  // merge: the columns that identify a row
   std::string body_;
   int64_t rows_ = 0;
   uint64_t bytes_written_ = 0;
