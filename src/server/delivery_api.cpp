@@ -541,6 +541,7 @@ void serve(const Config& config, const ServeOptions& options) {
   spdlog::info("serve: PostgreSQL {}, object store {}, bucket {}", pipeline->postgres().describe(),
                pipeline->store().settings().describe(), pipeline->store().bucket());
   pipeline->setup();
+  spdlog::info("serve: tables and bucket ready");
   if (options.seed) {
     auto seeded = pipeline->seed_files();
     spdlog::info("serve: delivery files written: [{}], skipped (already there or processed): [{}]",

@@ -78,6 +78,25 @@ SERVE_LOG_DIR = tempfile.mkdtemp(prefix="datalab-e2e-serve-")
 atexit.register(shutil.rmtree, SERVE_LOG_DIR, True)
 
 
+def _diagnostics():
+    """What a service that hangs at start may be waiting for: PostgreSQL sessions that are not
+    idle (locks), and the end of the S3 server's log."""
+    lines = ["PostgreSQL sessions not idle:"]
+    try:
+        lines += ["  " + " | ".join(row) for row in Psql().query(
+            "SELECT pid::text, state, coalesce(wait_event_type, ''), coalesce(wait_event, ''), left(query, 120) "
+            "FROM pg_stat_activity WHERE state <> 'idle' AND pid <> pg_backend_pid()")]
+    except Exception as e:  # noqa: BLE001 - diagnostics must not hide the failure
+        lines.append(f"  (cannot ask: {e})")
+    weed_log = os.path.join(os.environ.get("DATALAB_STATE", os.path.join(ROOT, ".state")), "seaweedfs", "weed.log")
+    try:
+        with open(weed_log, errors="replace") as log:
+            lines += ["S3 server log (last 30 lines):"] + ["  " + line.rstrip() for line in log.readlines()[-30:]]
+    except OSError as e:
+        lines.append(f"(no S3 server log: {e})")
+    return "\n".join(lines)
+
+
 class Service:
     """`datalab serve` on a free port with its own bucket."""
 
@@ -102,7 +121,8 @@ class Service:
             except OSError:
                 pass
             time.sleep(0.2)
-        raise AssertionError(f"datalab serve did not become healthy:\n{self.output()}")
+        self.proc.kill()
+        raise AssertionError(f"datalab serve did not become healthy:\n{self.output()}\n{_diagnostics()}")
 
     def request(self, method, path, body=None, headers=None):
         data = body.encode() if isinstance(body, str) else body
