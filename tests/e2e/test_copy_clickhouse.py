@@ -248,6 +248,41 @@ def test_merge_upserts_by_key_for_readers_at_once_and_refuses_what_it_cannot_do(
     assert ch.query(f"SELECT count(), sum(amount) FROM it_one.{names}_dst") == before
 
 
+def test_an_incremental_copy_from_clickhouse_moves_only_rows_past_the_watermark(datalab, psql, ch, names):
+    # 1,000 rows per second of cursor: the key breaks the ties, also across runs and blocks.
+    ch.query(f"CREATE TABLE it_one.{names}_src (id Int64, updated_at Nullable(DateTime), amount Decimal(12, 2), "
+             "v String) ENGINE = MergeTree ORDER BY id")
+    ch.query(f"INSERT INTO it_one.{names}_src SELECT toInt64(number + 1), "
+             "toDateTime(1704067200 + intDiv(number + 1, 1000)), toDecimal64(number, 2) / 100, toString(number) "
+             "FROM numbers(200000)")
+    ch.query(f"INSERT INTO it_one.{names}_src VALUES (0, NULL, 0, 'no cursor')")
+    args = ["copy", f"{CH}{names}_src", f"{PG}{names}.dst", "--create", "--incremental", "--cursor", "updated_at",
+            "--key", "id"]
+    first = datalab.json(*args)[0]["summary"]
+    assert first["rows"] == "200000"
+    assert first["rows with a NULL cursor (not copied)"] == "1"
+    # Ties with the watermark (same second, larger id), a later row, and one earlier than the
+    # watermark (never copied: an incremental copy only moves forward).
+    last = ch.scalar(f"SELECT toUnixTimestamp(max(updated_at)) FROM it_one.{names}_src")
+    ch.query(f"INSERT INTO it_one.{names}_src VALUES (200001, toDateTime({last}), 1.5, 'tie'), "
+             f"(200002, toDateTime({last} + 3600), 2.5, 'later'), (200003, toDateTime(1600000000), 3.5, 'late')")
+    second = datalab.json(*args)[0]["summary"]
+    assert second["rows"] == "2"
+    assert datalab.json(*args)[0]["summary"]["rows"] == "0"
+    assert psql.query(f"SELECT count(*), count(DISTINCT id), min(id), max(id), sum(amount) FROM {names}.dst") == [
+        ["200002", "200002", "1", "200002", str(Decimal(sum(range(200000))) / 100 + Decimal("4.00"))]]
+    assert psql.query(f"SELECT v, updated_at FROM {names}.dst WHERE id IN (1, 200002) ORDER BY id") == [
+        ["0", "2024-01-01 00:00:00"], ["later", psql.scalar(f"SELECT timestamp '2024-01-01' + "
+                                                             f"({last} + 3600 - 1704067200) * interval '1 second'")]]
+    # A cursor of a type that cannot be compared as a watermark is refused before any row.
+    ch.query(f"CREATE TABLE it_one.{names}_floats (id Int64, score Float64) ENGINE = MergeTree ORDER BY id")
+    ch.query(f"INSERT INTO it_one.{names}_floats VALUES (1, 0.5)")
+    refused = datalab.run("copy", f"{CH}{names}_floats", f"{PG}{names}.floats", "--create", "--incremental",
+                          "--cursor", "score", check=False)
+    assert refused.returncode == 2 and "column 'score' (double)" in refused.stderr, refused.stderr
+    assert psql.scalar(f"SELECT to_regclass('{names}.floats') IS NULL") == "t"
+
+
 def test_a_wrong_password_is_refused_without_showing_it(datalab, psql, names):
     psql.query(f"CREATE TABLE {names}.src AS SELECT 1 AS id")
     refused = datalab.run("copy", f"{PG}{names}.src", f"clickhouse://it_one:Sup3rSecretPw@localhost/it_one.{names}_x",

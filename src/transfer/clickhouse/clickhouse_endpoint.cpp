@@ -2,10 +2,12 @@
 
 #include <algorithm>
 #include <optional>
+#include <regex>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "core/dates.h"
 #include "core/error.h"
 #include "storage/clickhouse/clickhouse_client.h"
 #include "storage/clickhouse/clickhouse_sql.h"
@@ -36,26 +38,23 @@ struct ChColumn {
 
 // ClickHouse as a copy source: a table or a ?query=, streamed in Native format over HTTP
 // and decoded block by block (blocks of at most kBlockRows rows), so memory stays bounded
-// by a few blocks whatever the result's size.
+// by a few blocks whatever the result's size. Incremental: only the rows past the watermark,
+// in (cursor, key…) order (a tuple comparison on the server, the watermark typed as the
+// column), rows with a NULL cursor counted and left out.
 class ClickHouseSource : public BatchSource {
  public:
   ClickHouseSource(const Endpoint& endpoint, const std::optional<IncrementalFilter>& filter)
-      : client_(settings_of(endpoint)) {
-    if (filter) {
-      throw ConfigError("incremental copies from ClickHouse are not supported: copy a ?query= with a WHERE on the "
-                        "cursor instead");
-    }
+      : client_(settings_of(endpoint)), filter_(filter) {
     if (endpoint.query.empty() && endpoint.table.empty()) {
       throw ConfigError(fmt::format("'{}' names no table or query: write clickhouse://host:port/db.table or "
                                     "…/db?query=SELECT…",
                                     endpoint.masked));
     }
-    const std::string query = endpoint.query.empty()
-                                  ? "SELECT * FROM " + quote_identifier(endpoint.database) + "." +
-                                        quote_identifier(endpoint.table)
-                                  : endpoint.query;
+    base_ = endpoint.query.empty()
+                ? "SELECT * FROM " + quote_identifier(endpoint.database) + "." + quote_identifier(endpoint.table)
+                : endpoint.query;
     // The result's columns and types, known before any row: the query with no rows.
-    const auto shape = client_.select("SELECT * FROM (" + query + ") LIMIT 0");
+    const auto shape = client_.select("SELECT * FROM (" + base_ + ") LIMIT 0");
     arrow::FieldVector fields;
     for (std::size_t c = 0; c < shape.columns.size(); ++c) {
       auto field = NativeBlockEncoder::arrow_field(shape.columns[c], shape.types[c]);
@@ -69,8 +68,14 @@ class ClickHouseSource : public BatchSource {
     schema_ = arrow::schema(fields);
     clickhouse::QueryOptions options;
     options.settings.emplace_back("max_block_size", std::to_string(kBlockRows));
-    stream_ = client_.select_stream(query, "Native", options);
+    stream_ = client_.select_stream(filter ? incremental_query(*filter) : base_, "Native", options);
     decoder_.emplace(schema_, [this](char* out, std::size_t n) { return stream_->read(out, n); });
+  }
+
+  int64_t null_cursor_rows() override {
+    if (!filter_) return 0;
+    return std::stoll(client_.scalar(fmt::format("SELECT count() FROM ({}) WHERE isNull({})", base_,
+                                                 quote_identifier(filter_->cursor_column))));
   }
 
   std::shared_ptr<arrow::Schema> schema() override { return schema_; }
@@ -78,8 +83,81 @@ class ClickHouseSource : public BatchSource {
   uint64_t bytes_read() const override { return stream_->bytes_read(); }
 
  private:
+  // Rows past the watermark, in (cursor, key…) order: the last row read is the next watermark.
+  std::string incremental_query(const IncrementalFilter& filter) {
+    std::vector<std::string> order{filter.cursor_column};
+    order.insert(order.end(), filter.key_columns.begin(), filter.key_columns.end());
+    std::vector<std::string> quoted;
+    for (const auto& column : order) {
+      if (schema_->GetFieldIndex(column) < 0) {
+        throw ConfigError(fmt::format("the source has no column '{}' for the incremental copy", column));
+      }
+      const auto id = schema_->GetFieldByName(column)->type()->id();
+      if (!arrow::is_integer(id) && id != arrow::Type::DECIMAL128 && id != arrow::Type::DATE32 &&
+          id != arrow::Type::TIMESTAMP && id != arrow::Type::STRING) {
+        throw ConfigError(fmt::format("column '{}' ({}) cannot be the cursor or key of an incremental copy from "
+                                      "ClickHouse: use an integer, decimal, date, DateTime or String column",
+                                      column, schema_->GetFieldByName(column)->type()->ToString()));
+      }
+      quoted.push_back(quote_identifier(column));
+    }
+    std::string where = fmt::format("isNotNull({})", quoted[0]);
+    if (filter.after) {
+      if (filter.after->key.size() != filter.key_columns.size()) {
+        throw ConfigError("the stored watermark has other key columns than --key: rerun without --incremental");
+      }
+      std::vector<std::string> values{literal(filter.cursor_column, filter.after->cursor)};
+      for (std::size_t k = 0; k < filter.key_columns.size(); ++k) {
+        values.push_back(literal(filter.key_columns[k], filter.after->key[k]));
+      }
+      where += fmt::format(" AND ({}) > ({})", fmt::join(quoted, ", "), fmt::join(values, ", "));
+    }
+    return fmt::format("SELECT * FROM ({}) WHERE {} ORDER BY {}", base_, where, fmt::join(quoted, ", "));
+  }
+
+  // A watermark value (as the copy wrote it from this column's Arrow type) as a ClickHouse
+  // expression of the column's type, so the comparison is typed, not textual.
+  std::string literal(const std::string& column, const std::string& text) {
+    const auto& type = *schema_->GetFieldByName(column)->type();
+    const auto refuse = [&] {
+      return ConfigError(fmt::format("the stored watermark '{}' is not a value of column '{}' ({}): rerun without "
+                                     "--incremental",
+                                     text, column, type.ToString()));
+    };
+    switch (type.id()) {
+      case arrow::Type::INT8: case arrow::Type::INT16: case arrow::Type::INT32: case arrow::Type::INT64:
+      case arrow::Type::UINT8: case arrow::Type::UINT16: case arrow::Type::UINT32: case arrow::Type::UINT64: {
+        static const std::regex integer(R"(-?[0-9]+)");
+        if (!std::regex_match(text, integer)) throw refuse();
+        return text;
+      }
+      case arrow::Type::DECIMAL128: {
+        static const std::regex decimal(R"(-?[0-9]+(\.[0-9]+)?)");
+        if (!std::regex_match(text, decimal)) throw refuse();
+        return fmt::format("toDecimal128({}, {})", quote_string(text),
+                           static_cast<const arrow::Decimal128Type&>(type).scale());
+      }
+      case arrow::Type::DATE32:
+        if (!parse_iso_date(text)) throw refuse();
+        return fmt::format("toDate({})", quote_string(text));
+      case arrow::Type::TIMESTAMP: {
+        // DateTime reads as whole seconds since the epoch: "YYYY-MM-DD hh:mm:ss.000000".
+        static const std::regex timestamp(R"((\d{4}-\d{2}-\d{2}) (\d{2}):(\d{2}):(\d{2})\.0{6}(\+00)?)");
+        std::smatch m;
+        const auto day = std::regex_match(text, m, timestamp) ? parse_iso_date(m[1].str()) : std::nullopt;
+        if (!day) throw refuse();
+        const int64_t seconds = int64_t{*day} * 86400 + std::stoi(m[2]) * 3600 + std::stoi(m[3]) * 60 + std::stoi(m[4]);
+        return fmt::format("toDateTime({})", seconds);
+      }
+      default:  // a String (incremental_query allows no other type)
+        return quote_string(text);
+    }
+  }
+
   static constexpr int64_t kBlockRows = 65536;
   ClickHouseClient client_;
+  std::optional<IncrementalFilter> filter_;
+  std::string base_;
   std::shared_ptr<arrow::Schema> schema_;
   std::unique_ptr<clickhouse::ResultStream> stream_;
   std::optional<clickhouse::NativeBlockDecoder> decoder_;
