@@ -1,7 +1,9 @@
 """datalab copy from PostgreSQL into ClickHouse, checked with psql and clickhouse-client (an
 independent client on the native port): every type arrives exactly, a timestamp ClickHouse
 18.16 cannot hold (µs) or a date before 1970 is refused naming the column, append adds,
-replace is all or nothing for readers and a failed one leaves the old rows and no twin table."""
+replace and merge are all or nothing for readers and a failed one leaves the old rows and no
+twin table; an incremental copy out of ClickHouse moves only the rows past the watermark."""
+import contextlib
 import threading
 import time
 import uuid
@@ -34,6 +36,28 @@ def names(psql, ch):
 def ch_tables(ch, prefix):
     return sorted(r[0] for r in ch.query(f"SELECT name FROM system.tables WHERE database = 'it_one' "
                                          f"AND name LIKE '{prefix}%'"))
+
+
+@contextlib.contextmanager
+def concurrent_reader(query):
+    """Runs `query` over HTTP every 10 ms while the block runs; yields (answers seen, errors)."""
+    seen, errors, stop = set(), [], threading.Event()
+
+    def read():
+        while not stop.is_set():
+            try:
+                seen.add(http_query(query).strip())
+            except Exception as e:  # noqa: BLE001 - a reader must never see the table missing
+                errors.append(str(e))
+            time.sleep(0.01)
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    try:
+        yield seen, errors
+    finally:
+        stop.set()
+        reader.join()
 
 
 # (column, PostgreSQL expression, ClickHouse expression): each pair prints the same text. Dates
@@ -124,23 +148,8 @@ def test_replace_shows_readers_the_old_rows_or_the_new_and_cleans_up(datalab, ps
                "FROM generate_series(1, 400000) g")
     ch.query(f"CREATE TABLE it_one.{names}_dst (id Int32, payload String) ENGINE = MergeTree ORDER BY id")
     ch.query(f"INSERT INTO it_one.{names}_dst SELECT toInt32(number), 'old' FROM numbers(10)")
-    seen, errors, stop = set(), [], threading.Event()
-
-    def read():
-        while not stop.is_set():
-            try:
-                seen.add(http_query(f"SELECT count() FROM {names}_dst").strip())
-            except Exception as e:  # noqa: BLE001 - a reader must never see the table missing
-                errors.append(str(e))
-            time.sleep(0.01)
-
-    reader = threading.Thread(target=read)
-    reader.start()
-    try:
+    with concurrent_reader(f"SELECT count() FROM {names}_dst") as (seen, errors):
         datalab.run("copy", f"{PG}{names}.src", f"{CH}{names}_dst", "--mode", "replace")
-    finally:
-        stop.set()
-        reader.join()
     assert errors == []
     assert seen <= {"10", "400000"}, seen
     assert ch.scalar(f"SELECT count() FROM it_one.{names}_dst") == "400000"
@@ -202,23 +211,8 @@ def test_merge_upserts_by_key_for_readers_at_once_and_refuses_what_it_cannot_do(
              "ENGINE = MergeTree ORDER BY id")
     ch.query(f"INSERT INTO it_one.{names}_dst SELECT toInt64(number + 1), 'eu', toDecimal64(0, 2), "
              f"concat('old ', toString(number + 1)) FROM numbers(10000)")
-    seen, errors, stop = set(), [], threading.Event()
-
-    def read():
-        while not stop.is_set():
-            try:
-                seen.add(http_query(f"SELECT count(), countIf(label LIKE 'new%') FROM {names}_dst").strip())
-            except Exception as e:  # noqa: BLE001 - a reader must never see the table missing
-                errors.append(str(e))
-            time.sleep(0.01)
-
-    reader = threading.Thread(target=read)
-    reader.start()
-    try:
+    with concurrent_reader(f"SELECT count(), countIf(label LIKE 'new%') FROM {names}_dst") as (seen, errors):
         report = datalab.json("copy", f"{PG}{names}.src", f"{CH}{names}_dst", "--mode", "merge", "--key", "id")
-    finally:
-        stop.set()
-        reader.join()
     assert report[0]["summary"]["rows"] == "10001"
     assert errors == []
     # Readers saw the 10,000 old rows or the merged 15,000 (5,000 of them updated), nothing between.
