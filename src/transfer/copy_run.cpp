@@ -239,11 +239,11 @@ std::shared_ptr<arrow::DataType> parse_arrow_type(const std::string& name) {
   if (std::regex_match(name, match, decimal)) {
     const int precision = std::stoi(match[1]), scale = std::stoi(match[2]);
     if (precision < 1 || precision > 38 || scale > precision) {
-      throw ConfigError(fmt::format("--cast type {}: precision must be 1-38 and scale at most the precision", name));
+      throw ConfigError(fmt::format("type {}: precision must be 1-38 and scale at most the precision", name));
     }
     return arrow::decimal128(precision, scale);
   }
-  throw ConfigError(fmt::format("--cast type '{}' is unknown (expected int16, int32, int64, float32, float64, bool, "
+  throw ConfigError(fmt::format("type '{}' is unknown (expected int16, int32, int64, float32, float64, bool, "
                                 "utf8, date32, timestamp, timestamptz, timestamp[s], timestamp[s, UTC], timestamp[ms], "
                                 "timestamp[ms, UTC] or decimal(p,s))",
                                 name));

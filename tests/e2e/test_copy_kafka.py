@@ -61,7 +61,7 @@ def schema(psql):
     name = unique("copy_kafka")
     psql.query(f"CREATE SCHEMA {name}")
     yield name
-    psql.query(f"DROP SCHEMA {name} CASCADE")
+    psql.drop_schema(name)
 
 
 def create_topic(admin, name, partitions=1):
@@ -237,3 +237,41 @@ def test_an_empty_topic_copies_nothing_and_creates_no_table(datalab, psql, schem
     assert summary["rows"] == "0"
     assert any("no columns" in note for note in notes), notes
     assert psql.scalar(f"SELECT to_regclass('{schema}.empty') IS NULL") == "t"
+
+
+def test_a_declared_schema_types_the_columns_and_rejects_what_does_not_fit_it(datalab, psql, schema, topics, admin):
+    topic, dead = topics(), topics("copy-kafka-dlq")
+    create_topic(admin, topic)
+    create_topic(admin, dead)
+    declared = "id:int64,amount:decimal(12,2),day:date,at:timestamptz,label:utf8"
+    # On an empty topic the declared columns still make the table.
+    result, summary, _ = copy(datalab, f"kafka:///{topic}?schema={declared}", f"{DB}{schema}.typed", "--create")
+    assert result.returncode == 0 and summary["rows"] == "0", result.stderr
+    assert psql.query(f"SELECT column_name, data_type, numeric_precision, numeric_scale FROM information_schema.columns "
+                      f"WHERE table_schema = '{schema}' AND table_name = 'typed' ORDER BY ordinal_position") == [
+        ["id", "bigint", "64", "0"], ["amount", "numeric", "12", "2"], ["day", "date", "", ""],
+        ["at", "timestamp with time zone", "", ""], ["label", "text", "", ""]]
+
+    # The first message alone would make amount a double and day a text; the declared types
+    # hold exact decimals (as JSON strings or numbers) and dates.
+    produce(topic, [{"id": 1, "amount": "12.34", "day": "2024-02-29", "at": "2024-01-01T10:00:00Z", "label": "a"},
+                    {"id": 2, "amount": 0.1, "day": "2024-03-01", "at": "2024-01-01 11:00:00.5+00:00"},
+                    {"id": 3, "amount": "1.00", "day": "2024-13-01", "label": "bad date"},
+                    {"id": 4, "amount": "1.00", "colour": "blue"},
+                    {"id": "five", "amount": "1.00"},
+                    {"id": 6, "amount": "99999999999.99"}])
+    result, summary, notes = copy(datalab, f"kafka:///{topic}?schema={declared}&dead_letter={dead}",
+                                  f"{DB}{schema}.typed")
+    assert result.returncode == 4, result.stderr
+    assert summary["rows"] == "2" and summary["rejected"] == "4", (summary, notes)
+    assert psql.query(f"SELECT id, amount, day, at AT TIME ZONE 'UTC', label FROM {schema}.typed ORDER BY id") == [
+        ["1", "12.34", "2024-02-29", "2024-01-01 10:00:00", "a"],
+        ["2", "0.10", "2024-03-01", "2024-01-01 11:00:00.5", ""]]
+    assert any("offset 2:" in n and "field 'day'" in n for n in notes), notes
+    assert any("offset 3:" in n and "field 'colour' is not among the columns of ?schema=" in n for n in notes), notes
+    assert len(read_topic(dead)) == 4
+
+    for bad, why in [("id:int64,amount", "is not name:type"), ("id:int64,id:utf8", "names column 'id' twice"),
+                     ("id:integer128", "column 'id': type 'integer128' is unknown")]:
+        result, _, _ = copy(datalab, f"kafka:///{topic}?schema={bad}", f"{DB}{schema}.typed")
+        assert result.returncode == 2 and why in result.stderr, (bad, result.stderr)

@@ -98,7 +98,11 @@ void run(const Arguments& args, AppContext& context) {
     if (equals == std::string::npos || equals == 0) {
       throw ConfigError(fmt::format("--cast {}: expected column=type, e.g. price=decimal(12,2)", cast));
     }
-    options.casts.emplace_back(cast.substr(0, equals), parse_arrow_type(cast.substr(equals + 1)));
+    try {
+      options.casts.emplace_back(cast.substr(0, equals), parse_arrow_type(cast.substr(equals + 1)));
+    } catch (const ConfigError& e) {
+      throw ConfigError(fmt::format("--cast {}: {}", cast, e.what()));
+    }
   }
   if (args.incremental) {
     if (args.cursor.empty()) throw ConfigError("--incremental needs --cursor column (e.g. --cursor updated_at)");

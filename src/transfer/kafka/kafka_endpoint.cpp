@@ -4,6 +4,7 @@
 #include <map>
 #include <set>
 
+#include <arrow/compute/cast.h>
 #include <arrow/io/memory.h>
 #include <arrow/json/api.h>
 #include <fmt/format.h>
@@ -16,6 +17,7 @@
 #include "storage/kafka/kafka_admin.h"
 #include "storage/kafka/kafka_consumer.h"
 #include "storage/kafka/kafka_producer.h"
+#include "transfer/copy_run.h"
 #include "transfer/json_rows.h"
 
 namespace datalab::transfer {
@@ -78,11 +80,55 @@ std::shared_ptr<arrow::Schema> usable(const arrow::Schema& inferred) {
 
 const char* const kMetadataColumns[] = {"_topic", "_partition", "_offset", "_timestamp"};
 
+// ?schema=name:type,… (the --cast type names; commas inside decimal(p,s) do not split): the
+// columns of the messages as declared, instead of inferred from the first ones.
+std::shared_ptr<arrow::Schema> declared_schema(const Endpoint& e, const std::string& text) {
+  std::vector<std::string> items{""};
+  int depth = 0;
+  for (const char c : text) {
+    depth += c == '(' ? 1 : c == ')' ? -1 : 0;
+    if (c == ',' && depth == 0) {
+      items.emplace_back();
+    } else {
+      items.back() += c;
+    }
+  }
+  arrow::FieldVector fields;
+  for (const auto& item : items) {
+    const auto colon = item.find(':');
+    if (colon == std::string::npos || colon == 0) {
+      throw ConfigError(fmt::format("'{}': ?schema= item '{}' is not name:type (e.g. "
+                                    "?schema=id:int64,amount:decimal(12,2),at:timestamptz)",
+                                    e.masked, item));
+    }
+    const std::string name = item.substr(0, colon);
+    for (const auto& field : fields) {
+      if (field->name() == name) throw ConfigError(fmt::format("'{}': ?schema= names column '{}' twice", e.masked, name));
+    }
+    try {
+      fields.push_back(arrow::field(name, parse_arrow_type(item.substr(colon + 1))));
+    } catch (const ConfigError& error) {
+      throw ConfigError(fmt::format("'{}': ?schema= column '{}': {}", e.masked, name, error.what()));
+    }
+  }
+  return arrow::schema(fields);
+}
+
+// What Arrow's JSON reader is given for declared columns: dates as text (it reads a date
+// only from a number of days), cast to dates after the read.
+std::shared_ptr<arrow::Schema> json_read_schema(const arrow::Schema& columns) {
+  arrow::FieldVector fields;
+  for (const auto& field : columns.fields()) {
+    fields.push_back(field->type()->id() == arrow::Type::DATE32 ? field->WithType(arrow::utf8()) : field);
+  }
+  return arrow::schema(fields);
+}
+
 class KafkaSource : public BatchSource {
  public:
   KafkaSource(const Endpoint& e, const Config& config) : settings_(settings_of(e, config)), topic_(e.topic) {
     require_topic(e);
-    check_options(e, {"from", "group", "dead_letter", "metadata"});
+    check_options(e, {"from", "group", "dead_letter", "metadata", "schema"});
     const std::string from = option(e, "from", "earliest");
     if (from != "earliest" && from != "latest") {
       throw ConfigError(fmt::format("'{}': ?from={} (expected earliest or latest)", e.masked, from));
@@ -93,6 +139,12 @@ class KafkaSource : public BatchSource {
     }
     metadata_ = metadata == "true";
     dead_letter_ = option(e, "dead_letter");
+    if (const std::string declared = option(e, "schema"); !declared.empty()) {
+      columns_ = declared_schema(e, declared);
+      check_metadata_names();
+      schema_ = with_metadata(columns_);
+      declared_ = true;
+    }
 
     KafkaAdmin admin(settings_);
     if (!admin.topic_exists(topic_)) {
@@ -122,7 +174,7 @@ class KafkaSource : public BatchSource {
       options.offset_reset = from;
       consumer_ = std::make_unique<KafkaConsumer>(settings_, topic_, static_cast<int>(ends_.size()), options);
     }
-    // The columns come from the first messages: read until some are valid (or the end).
+    // Without ?schema= the columns come from the first messages: read until some are valid (or the end).
     while (!schema_ && !finished_) pending_ = read_batch();
     if (!schema_) schema_ = with_metadata(arrow::schema(arrow::FieldVector{}));
   }
@@ -281,6 +333,11 @@ class KafkaSource : public BatchSource {
     }
     columns_ = usable(*unwrap_arrow<ConfigError>(std::move(table), fmt::format("cannot read the messages of {}", topic_))
                            ->schema());
+    check_metadata_names();
+    schema_ = with_metadata(columns_);
+  }
+
+  void check_metadata_names() const {
     for (const char* name : kMetadataColumns) {
       if (metadata_ && columns_->GetFieldIndex(name) >= 0) {
         throw ConfigError(fmt::format("the messages of {} have a field {}, as ?metadata=true names a column: drop "
@@ -288,12 +345,20 @@ class KafkaSource : public BatchSource {
                                       topic_, name));
       }
     }
-    schema_ = with_metadata(columns_);
   }
 
   arrow::Result<std::shared_ptr<arrow::RecordBatch>> parse(const std::vector<const KafkaMessage*>& objects) {
-    ARROW_ASSIGN_OR_RAISE(auto table, read_lines(lines_of(objects), columns_));
-    return table->CombineChunksToBatch();
+    ARROW_ASSIGN_OR_RAISE(auto table, read_lines(lines_of(objects), json_read_schema(*columns_)));
+    ARROW_ASSIGN_OR_RAISE(auto batch, table->CombineChunksToBatch());
+    auto arrays = batch->columns();
+    for (int c = 0; c < columns_->num_fields(); ++c) {
+      const auto& type = columns_->field(c)->type();
+      if (arrays[c]->type()->Equals(*type)) continue;
+      auto cast = arrow::compute::Cast(*arrays[c], type);
+      if (!cast.ok()) return cast.status().WithMessage("field '", columns_->field(c)->name(), "': ", cast.status().message());
+      arrays[c] = *cast;
+    }
+    return arrow::RecordBatch::Make(columns_, batch->num_rows(), std::move(arrays));
   }
 
   // Arrow's reason, or a plainer one for a field the schema lacks.
@@ -303,12 +368,14 @@ class KafkaSource : public BatchSource {
     for (auto it = document.MemberBegin(); it != document.MemberEnd(); ++it) {
       const std::string name(it->name.GetString(), it->name.GetStringLength());
       if (columns_->GetFieldIndex(name) < 0) {
-        return fmt::format("field '{}' is not among the columns inferred from the first messages ({})", name,
+        return fmt::format("field '{}' is not among the columns {} ({})", name, columns_origin(),
                            fmt::join(columns_->field_names(), ", "));
       }
     }
-    return fmt::format("does not fit the columns inferred from the first messages: {}", status.message());
+    return fmt::format("does not fit the columns {}: {}", columns_origin(), status.message());
   }
+
+  const char* columns_origin() const { return declared_ ? "of ?schema=" : "inferred from the first messages"; }
 
   std::shared_ptr<arrow::Schema> with_metadata(const std::shared_ptr<arrow::Schema>& columns) const {
     if (!metadata_) return columns;
@@ -359,6 +426,7 @@ class KafkaSource : public BatchSource {
   KafkaSettings settings_;
   std::string topic_, dead_letter_, group_;
   bool metadata_ = false;
+  bool declared_ = false;  // the columns come from ?schema=
   std::unique_ptr<TopicRangeReader> range_;
   std::unique_ptr<KafkaConsumer> consumer_;
   std::vector<int64_t> ends_;                 // group: the end offsets seen at the start
