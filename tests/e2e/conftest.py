@@ -96,6 +96,15 @@ class Psql:
     def scalar(self, sql):
         return self.query(sql)[0][0]
 
+    def drop_schema(self, schema):
+        """Drops a test's schema and the watermarks incremental copies stored for its tables
+        (and datalab's schema of watermarks when no other rows are left in it)."""
+        self.query(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+        self.query("DO $$ BEGIN IF to_regclass('datalab.copy_watermarks') IS NOT NULL THEN "
+                   f"DELETE FROM datalab.copy_watermarks WHERE target_table LIKE '{schema}.%'; "
+                   "IF NOT EXISTS (SELECT 1 FROM datalab.copy_watermarks) THEN DROP SCHEMA datalab CASCADE; END IF; "
+                   "END IF; END $$")
+
 
 @pytest.fixture(scope="session")
 def datalab():

@@ -28,7 +28,7 @@ def names(psql, ch):
     tag = "copy_ch_" + uuid.uuid4().hex[:8]
     psql.query(f"CREATE SCHEMA {tag}")
     yield tag
-    psql.query(f"DROP SCHEMA {tag} CASCADE")
+    psql.drop_schema(tag)
     for (table,) in ch.query(f"SELECT name FROM system.tables WHERE database = 'it_one' AND name LIKE '{tag}%'"):
         ch.query(f"DROP TABLE it_one.`{table}`")
 

@@ -31,7 +31,7 @@ def schema(psql):
     name = "copy_ice_" + uuid.uuid4().hex[:8]
     psql.query(f"CREATE SCHEMA {name}")
     yield name
-    psql.query(f"DROP SCHEMA {name} CASCADE")
+    psql.drop_schema(name)
 
 
 def test_postgres_into_iceberg_append_replace_and_failure(datalab, psql, s3, schema):

@@ -22,11 +22,7 @@ def schema(psql):
     name = "copy_pg_" + uuid.uuid4().hex[:8]
     psql.query(f"CREATE SCHEMA {name}")
     yield name
-    psql.query(f"DROP SCHEMA {name} CASCADE")
-    psql.query("DO $$ BEGIN IF to_regclass('datalab.copy_watermarks') IS NOT NULL THEN "
-               f"DELETE FROM datalab.copy_watermarks WHERE target_table LIKE '{name}.%'; "
-               "IF NOT EXISTS (SELECT 1 FROM datalab.copy_watermarks) THEN DROP SCHEMA datalab CASCADE; END IF; "
-               "END IF; END $$")
+    psql.drop_schema(name)
 
 
 def rows_text(psql, table, order="1"):

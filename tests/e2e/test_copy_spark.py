@@ -50,7 +50,7 @@ def schema(psql):
     name = unique("e2e_copy_spark")
     psql.query(f"CREATE SCHEMA {name}")
     yield name
-    psql.query(f"DROP SCHEMA {name} CASCADE")
+    psql.drop_schema(name)
 
 
 @pytest.fixture
