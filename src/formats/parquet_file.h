@@ -25,13 +25,20 @@ class ParquetFileWriter {
   ParquetFileWriter(ParquetFileWriter&&) = default;
   // Opens a local file for writing.
   static ParquetFileWriter to_local_file(const std::string& path, std::shared_ptr<arrow::Schema> schema);
+  // The first batch also decides the encodings: a column whose values mostly differ from one
+  // another in it (ids, timestamps, amounts) is written without a dictionary, which Parquet
+  // would otherwise build for every row group and abandon once it outgrows its page.
   void write(const arrow::RecordBatch& batch);
   void close();
   // The footer of the written file (after close): row groups and column statistics.
   std::shared_ptr<parquet::FileMetaData> metadata() const { return writer_->metadata(); }
 
  private:
+  void open(const arrow::RecordBatch* first);
+
   std::shared_ptr<arrow::io::OutputStream> sink_;
+  std::shared_ptr<arrow::Schema> schema_;
+  int64_t row_group_rows_ = 0;
   std::unique_ptr<parquet::arrow::FileWriter> writer_;
   bool closed_ = false;
 };
