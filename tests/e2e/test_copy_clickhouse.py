@@ -4,6 +4,8 @@ independent client on the native port): every type arrives exactly, a timestamp 
 replace and merge are all or nothing for readers and a failed one leaves the old rows and no
 twin table; an incremental copy out of ClickHouse moves only the rows past the watermark."""
 import contextlib
+import signal
+import subprocess
 import threading
 import time
 import uuid
@@ -12,6 +14,7 @@ from decimal import Decimal
 import pytest
 
 from clickhouse_support import NativeClient, http_query
+from conftest import ROOT
 
 PG = "postgres:///?table="
 CH = "clickhouse:///it_one."
@@ -192,8 +195,6 @@ def test_refusals_name_what_is_wrong_and_write_nothing(datalab, psql, ch, names)
     assert "column 'id'" in narrow.stderr and "int64" in narrow.stderr and "Int32" in narrow.stderr
     extra = datalab.run("copy", src, f"{CH}{names}_dst", "--cast", "id=int32", check=False)
     assert extra.returncode == 2 and "'born' is not in" in extra.stderr
-    incremental = datalab.run("copy", src, f"{CH}{names}_dst", "--incremental", "--cursor", "id", check=False)
-    assert incremental.returncode == 2 and "PostgreSQL target" in incremental.stderr
     assert ch.scalar(f"SELECT count() FROM it_one.{names}_dst") == "0"
 
     # With the cast the values go in.
@@ -275,6 +276,54 @@ def test_an_incremental_copy_from_clickhouse_moves_only_rows_past_the_watermark(
                           "--cursor", "score", check=False)
     assert refused.returncode == 2 and "column 'score' (double)" in refused.stderr, refused.stderr
     assert psql.scalar(f"SELECT to_regclass('{names}.floats') IS NULL") == "t"
+
+
+def test_an_incremental_copy_into_clickhouse_killed_part_way_loses_and_repeats_nothing(datalab, psql, ch, names):
+    # 1,000 rows per second of cursor: the key breaks the ties, also across runs.
+    psql.query(f"""
+        CREATE TABLE {names}.src (id bigint, updated_at timestamptz, v text);
+        INSERT INTO {names}.src SELECT g, timestamptz '2024-01-01' + (g / 1000) * interval '1 second', md5(g::text)
+          FROM generate_series(1, 2000000) g;
+        INSERT INTO {names}.src VALUES (0, NULL, 'no cursor')""")
+    ch.query(f"CREATE TABLE it_one.{names}_dst (id Int64, updated_at DateTime, v String) ENGINE = MergeTree "
+             "ORDER BY id")
+    args = ["copy", f"{PG}{names}.src", f"{CH}{names}_dst", "--incremental", "--cursor", "updated_at", "--key", "id",
+            "--cast", "updated_at=timestamp[s, UTC]"]
+    run = subprocess.Popen([datalab.binary, *args], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    time.sleep(1.0)
+    run.send_signal(signal.SIGKILL)
+    run.wait()
+    assert run.returncode == -signal.SIGKILL, "the first run finished before it could be killed"
+    # The killed run's rows were still in the twin table: the table has none of them.
+    assert ch.scalar(f"SELECT count() FROM it_one.{names}_dst") == "0"
+
+    first = datalab.json(*args)[0]["summary"]
+    assert first["rows"] == "2000000"
+    assert first["rows with a NULL cursor (not copied)"] == "1"
+    assert ch_tables(ch, names) == [f"{names}_dst"]
+    # Ties with the table's last row (same second, larger id), a later row, and one earlier
+    # (never copied: an incremental copy only moves forward).
+    last = psql.scalar(f"SELECT max(updated_at) FROM {names}.src")
+    psql.query(f"""INSERT INTO {names}.src VALUES (2000001, '{last}', 'tie'),
+        (2000002, '{last}'::timestamptz + interval '1 hour', 'later'), (2000003, '2023-01-01', 'late arrival')""")
+    assert datalab.json(*args)[0]["summary"]["rows"] == "2"
+    assert datalab.json(*args)[0]["summary"]["rows"] == "0"
+    assert ch.query(f"SELECT count(), uniqExact(id), min(id), max(id) FROM it_one.{names}_dst") == [
+        ["2000002", "2000002", "1", "2000002"]]
+
+    # The watermark is the table's own largest (cursor, key): rows put there by another load
+    # are where the next run starts.
+    ch.query(f"INSERT INTO it_one.{names}_dst VALUES (3000000, toDateTime('2030-01-01 00:00:00', 'UTC'), 'ahead')")
+    psql.query(f"INSERT INTO {names}.src VALUES (2000004, '2029-12-31', 'behind'), (3000001, '2030-01-02', 'after')")
+    assert datalab.json(*args)[0]["summary"]["rows"] == "1"
+    assert ch.query(f"SELECT countIf(v = 'after'), countIf(v = 'behind') FROM it_one.{names}_dst") == [["1", "0"]]
+
+    # A partitioned table would take the new rows partition by partition: refused, nothing written.
+    ch.query(f"CREATE TABLE it_one.{names}_parts (id Int64, updated_at DateTime, v String) ENGINE = MergeTree "
+             "PARTITION BY toYYYYMM(updated_at) ORDER BY id")
+    parted = datalab.run(*args[:2], f"{CH}{names}_parts", *args[3:], check=False)
+    assert parted.returncode == 2 and "partitioned by" in parted.stderr, parted.stderr
+    assert ch.scalar(f"SELECT count() FROM it_one.{names}_parts") == "0"
 
 
 def test_a_wrong_password_is_refused_without_showing_it(datalab, psql, names):

@@ -183,8 +183,8 @@ std::string unsupported_type_hint(const arrow::Field& field) {
 // rows of t whose key the source does not have, and swaps it in the same way: an upsert
 // that rewrites the table (ClickHouse has no UPDATE; a ReplacingMergeTree would show readers
 // both rows until a background merge). Rows appended to t by others during a replace or a
-// merge are lost with the old table. Incremental copies are refused: there is no
-// transaction to store a watermark with the rows.
+// merge are lost with the old table. An incremental copy takes its watermark from the
+// table's own rows and attaches the new ones at once (stored_watermark).
 class ClickHouseTarget : public BatchTarget {
  public:
   explicit ClickHouseTarget(const Endpoint& endpoint)
@@ -207,9 +207,56 @@ class ClickHouseTarget : public BatchTarget {
     }
   }
 
-  std::optional<Watermark> stored_watermark(const std::string&, const IncrementalFilter&) override {
-    throw ConfigError("incremental copies need a PostgreSQL target: ClickHouse has no transaction to store the "
-                      "watermark together with the rows (copy without --incremental, with --mode append or replace)");
+  // ClickHouse has no transaction to store a watermark with the rows, so the rows are the
+  // watermark: the largest (cursor, key…) the table holds. The new rows reach the table in
+  // one ALTER … ATTACH PARTITION (all their parts at once), so the table holds every row of a
+  // run or none, and the next run starts exactly after the last one. A partitioned table
+  // would attach partition by partition, which an interrupt could split: refused.
+  std::optional<Watermark> stored_watermark(const std::string&, const IncrementalFilter& filter) override {
+    incremental_ = true;
+    if (!exists(table_)) return std::nullopt;  // --create makes it; the first run copies every row
+    const std::string partition_key = client_.scalar(
+        fmt::format("SELECT partition_key FROM system.tables WHERE database = {} AND name = {}",
+                    quote_string(database_), quote_string(table_)));
+    if (!partition_key.empty()) {
+      throw ConfigError(fmt::format("incremental copies into {}.{} are not supported: the table is partitioned by {}, "
+                                    "and new rows can only be added to all partitions at once to an unpartitioned "
+                                    "MergeTree",
+                                    database_, table_, partition_key));
+    }
+    std::vector<std::string> order{filter.cursor_column};
+    order.insert(order.end(), filter.key_columns.begin(), filter.key_columns.end());
+    const auto columns = table_columns();
+    arrow::FieldVector fields;
+    std::vector<std::string> descending;
+    for (const auto& name : order) {
+      const auto it = std::find_if(columns.begin(), columns.end(), [&](const ChColumn& c) { return c.name == name; });
+      auto field = it == columns.end() ? nullptr : NativeBlockEncoder::arrow_field(it->name, it->type);
+      if (!field) {
+        throw ConfigError(fmt::format("incremental copy into {}.{}: the table has no column '{}' datalab can read as "
+                                      "the watermark",
+                                      database_, table_, name));
+      }
+      fields.push_back(field);
+      descending.push_back(quote_identifier(name) + " DESC");
+    }
+    std::vector<std::string> quoted;
+    for (const auto& name : order) quoted.push_back(quote_identifier(name));
+    auto stream = client_.select_stream(fmt::format("SELECT {} FROM {} WHERE isNotNull({}) ORDER BY {} LIMIT 1",
+                                                    fmt::join(quoted, ", "), qualified(table_), quoted[0],
+                                                    fmt::join(descending, ", ")),
+                                        "Native");
+    clickhouse::NativeBlockDecoder decoder(arrow::schema(fields),
+                                           [&](char* out, std::size_t n) { return stream->read(out, n); });
+    std::shared_ptr<arrow::RecordBatch> last;
+    while (auto batch = decoder.next()) {
+      if (batch->num_rows() > 0) last = batch;
+    }
+    if (!last) return std::nullopt;
+    Watermark mark;
+    mark.cursor = literal_text(*last->column(0), 0);
+    for (int k = 1; k < last->num_columns(); ++k) mark.key.push_back(literal_text(*last->column(k), 0));
+    return mark;
   }
 
   std::shared_ptr<arrow::Schema> open(const std::shared_ptr<arrow::Schema>& source_schema,
@@ -244,7 +291,9 @@ class ClickHouseTarget : public BatchTarget {
       }
     }
     loading_ = table_;
-    if (options.mode != WriteMode::append && !created_) {
+    // Replace, merge and incremental appends load a twin first (created_: the table is new
+    // and empty, so the rows go straight in).
+    if ((options.mode != WriteMode::append || incremental_) && !created_) {
       loading_ = table_ + "__datalab_new";
       // A leftover of an interrupted replace: ours by its name, and never read.
       client_.execute("DROP TABLE IF EXISTS " + qualified(loading_));
@@ -263,6 +312,14 @@ class ClickHouseTarget : public BatchTarget {
 
   void commit(const std::string&, const std::optional<Watermark>&) override {
     if (!merge_keys_.empty()) merge_unmatched_rows();
+    if (loading_ != table_ && incremental_ && merge_keys_.empty()) {
+      // An incremental append: the twin's parts join the table in one statement.
+      client_.execute(fmt::format("ALTER TABLE {} ATTACH PARTITION tuple() FROM {}", qualified(table_),
+                                  qualified(loading_)));
+      committed_ = true;
+      client_.execute("DROP TABLE " + qualified(loading_));
+      return;
+    }
     if (loading_ != table_) {
       const std::string old = table_ + "__datalab_old";
       client_.execute("DROP TABLE IF EXISTS " + qualified(old));
@@ -389,6 +446,7 @@ class ClickHouseTarget : public BatchTarget {
   std::string database_, table_;
   std::string loading_;  // the table rows go into: table_, or its __datalab_new twin (replace)
   bool created_ = false, committed_ = false;
+  bool incremental_ = false;  // the table's own largest (cursor, key) is the watermark
   std::shared_ptr<arrow::Schema> schema_;
   std::optional<NativeBlockEncoder> encoder_;
   std::vector<std::string> columns_;
