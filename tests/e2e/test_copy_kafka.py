@@ -5,11 +5,15 @@ import datetime
 import decimal
 import json
 import os
+import signal
 import subprocess
 import threading
+import time
 import uuid
 
 import pytest
+
+from conftest import ROOT
 
 kafka = pytest.importorskip("kafka")
 from kafka.admin import KafkaAdminClient, NewTopic  # noqa: E402
@@ -275,3 +279,45 @@ def test_a_declared_schema_types_the_columns_and_rejects_what_does_not_fit_it(da
                      ("id:integer128", "column 'id': type 'integer128' is unknown")]:
         result, _, _ = copy(datalab, f"kafka:///{topic}?schema={bad}", f"{DB}{schema}.typed")
         assert result.returncode == 2 and why in result.stderr, (bad, result.stderr)
+
+
+def test_a_transactional_copy_shows_read_committed_consumers_all_of_its_messages_or_none(datalab, psql, schema,
+                                                                                           topics, admin):
+    topic = topics()
+    create_topic(admin, topic)
+    psql.query(f"CREATE TABLE {schema}.t AS SELECT g AS id, md5(g::text) AS v FROM generate_series(1, 2000000) g")
+    target = f"kafka:///{topic}?transactional=true"
+
+    def committed():
+        return len(kcat("-C", "-e", "-q", "-t", topic, "-o", "beginning", "-X", "isolation.level=read_committed",
+                        "-f", "%o\n").splitlines())
+
+    result, summary, _ = copy(datalab, f"postgres:///?query=SELECT%20*%20FROM%20{schema}.t%20WHERE%20id%20<=%201000",
+                              target)
+    assert result.returncode == 0 and summary["rows"] == "1000", result.stderr
+    assert committed() == 1000
+
+    # The source breaks at row 150,000, after the first batches were produced: none of them
+    # reach read_committed consumers (the end of the test shows the same copy without the
+    # option leaving its messages visible).
+    failing = f"postgres:///?query=SELECT%20id,%20v,%201%2F(id%20-%20150000)%20AS%20x%20FROM%20{schema}.t"
+    result, _, _ = copy(datalab, failing, target)
+    assert result.returncode != 0 and "division by zero" in result.stderr, result.stderr
+    assert committed() == 1000
+
+    # Killed part way: the next transactional copy into the topic aborts what it left open.
+    run = subprocess.Popen([datalab.binary, "copy", f"{DB}{schema}.t", target], cwd=ROOT, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE)
+    time.sleep(1.5)
+    run.send_signal(signal.SIGKILL)
+    run.wait()
+    assert run.returncode == -signal.SIGKILL, "the copy finished before it could be killed"
+    result, summary, _ = copy(datalab, f"postgres:///?query=SELECT%20*%20FROM%20{schema}.t%20WHERE%20id%20<=%20500",
+                              target)
+    assert result.returncode == 0 and summary["rows"] == "500", result.stderr
+    assert committed() == 1500
+
+    # Without the option the same failing copy leaves what it delivered visible to every consumer.
+    result, _, _ = copy(datalab, failing, f"kafka:///{topic}")
+    assert result.returncode != 0
+    assert committed() > 1500

@@ -87,6 +87,10 @@ KafkaProducer::KafkaProducer(const KafkaSettings& settings, const ProducerOption
   set(*conf, "queue.buffering.max.messages", std::to_string(options.max_queued_messages));
   set(*conf, "message.timeout.ms", std::to_string(options.delivery_timeout_ms));
   set(*conf, "log_level", "3");
+  if (!options.transactional_id.empty()) {
+    set(*conf, "transactional.id", options.transactional_id);
+    set(*conf, "transaction.timeout.ms", std::to_string(options.transaction_timeout_ms));
+  }
   for (const auto& [key, value] : options.extra) set(*conf, key, value);
   std::string error;
   if (conf->set("dr_cb", static_cast<RdKafka::DeliveryReportCb*>(reports_.get()), error) != RdKafka::Conf::CONF_OK ||
@@ -95,11 +99,48 @@ KafkaProducer::KafkaProducer(const KafkaSettings& settings, const ProducerOption
   }
   producer_.reset(RdKafka::Producer::create(conf.get(), error));
   if (!producer_) throw ServiceError("cannot create a Kafka producer: " + error);
+  if (!options.transactional_id.empty()) {
+    check_transaction(producer_->init_transactions(60'000), "start transactions");
+    check_transaction(producer_->begin_transaction(), "begin a transaction");
+    in_transaction_ = true;
+  }
 }
 
 KafkaProducer::~KafkaProducer() {
+  if (in_transaction_) {
+    abort_transaction();
+    return;
+  }
   // Give in-flight messages a moment; callers that care have waited for deliveries already.
   if (producer_) producer_->flush(1'000);
+}
+
+void KafkaProducer::check_transaction(RdKafka::Error* error, const char* what) {
+  if (!error) return;
+  const std::string text = error->str();
+  delete error;
+  throw ServiceError(fmt::format("Kafka at {}: cannot {}: {}", settings_.bootstrap_servers, what, text));
+}
+
+void KafkaProducer::commit_transaction() {
+  try {
+    wait_for_deliveries();
+    check_transaction(producer_->commit_transaction(60'000), "commit the transaction");
+  } catch (const ServiceError&) {
+    abort_transaction();  // what was produced stays invisible to read_committed consumers
+    throw;
+  }
+  in_transaction_ = false;
+}
+
+void KafkaProducer::abort_transaction() {
+  if (!in_transaction_) return;
+  in_transaction_ = false;
+  if (RdKafka::Error* error = producer_->abort_transaction(30'000)) {
+    spdlog::warn("kafka: the transaction was not aborted ({}); the broker aborts it after its timeout",
+                 error->str());
+    delete error;
+  }
 }
 
 void KafkaProducer::throw_if_fatal() {

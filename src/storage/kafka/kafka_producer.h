@@ -14,6 +14,7 @@
 #include "storage/kafka/kafka_settings.h"
 
 namespace RdKafka {
+class Error;
 class Producer;
 }
 
@@ -30,6 +31,11 @@ struct ProducerOptions {
   // How long librdkafka keeps retrying one message (broker restarts included) before failing it.
   int delivery_timeout_ms = 300'000;
   std::map<std::string, std::string> extra;  // any other librdkafka property
+  // Set: every message goes in one Kafka transaction, begun at construction, which
+  // commit_transaction() commits and anything else aborts. The id is stable per use (a new
+  // producer with it fences and aborts what a killed one left open).
+  std::string transactional_id;
+  int transaction_timeout_ms = 900'000;  // the broker's default transaction.max.timeout.ms
 };
 
 using KafkaHeaders = std::vector<std::pair<std::string, std::string>>;
@@ -64,6 +70,10 @@ class KafkaProducer {
   // Waits until every queued message has a delivery report (up to timeout), then throws
   // ServiceError if any message failed or is still undelivered.
   void wait_for_deliveries(int timeout_ms = 600'000);
+  // Transactional producers: delivers every queued message and commits them at once (or
+  // throws ServiceError, the transaction aborted); abort_transaction() drops them.
+  void commit_transaction();
+  void abort_transaction();
 
   uint64_t queued() const { return queued_; }
   uint64_t delivered() const { return delivered_.load(); }
@@ -73,6 +83,8 @@ class KafkaProducer {
   class DeliveryReports;
   class Events;
   void throw_if_fatal();
+  void check_transaction(RdKafka::Error* error, const char* what);  // throws ServiceError; frees it
+  bool in_transaction_ = false;
   void produce(const std::string& topic, std::string_view key, std::string_view value, const KafkaHeaders& headers,
                KafkaDelivery* delivery);
   KafkaSettings settings_;

@@ -449,7 +449,12 @@ class KafkaTarget : public BatchTarget {
  public:
   KafkaTarget(const Endpoint& e, const Config& config) : settings_(settings_of(e, config)), topic_(e.topic) {
     require_topic(e);
-    check_options(e, {"partitions"});
+    check_options(e, {"partitions", "transactional"});
+    const std::string transactional = option(e, "transactional", "false");
+    if (transactional != "true" && transactional != "false") {
+      throw ConfigError(fmt::format("'{}': ?transactional={} (expected true or false)", e.masked, transactional));
+    }
+    transactional_ = transactional == "true";
     const std::string partitions = option(e, "partitions", "3");
     try {
       std::size_t used = 0;
@@ -499,7 +504,11 @@ class KafkaTarget : public BatchTarget {
       }
       admin.ensure_topic({topic_, partitions_});
     }
-    producer_ = std::make_unique<KafkaProducer>(settings_);
+    ProducerOptions producer;
+    // One id per topic: the next transactional copy into it fences (and aborts) what a
+    // killed one left open, so read_committed consumers are not held up until its timeout.
+    if (transactional_) producer.transactional_id = "datalab-copy-" + topic_;
+    producer_ = std::make_unique<KafkaProducer>(settings_, producer);
     encoder_.emplace(*source_schema);
     return source_schema;
   }
@@ -519,7 +528,11 @@ class KafkaTarget : public BatchTarget {
 
   void commit(const std::string&, const std::optional<Watermark>&) override {
     // Names how many messages were not acknowledged when any was not.
-    producer_->wait_for_deliveries();
+    if (transactional_) {
+      producer_->commit_transaction();
+    } else {
+      producer_->wait_for_deliveries();
+    }
   }
 
   uint64_t bytes_written() const override { return bytes_written_; }
@@ -528,6 +541,7 @@ class KafkaTarget : public BatchTarget {
   KafkaSettings settings_;
   std::string topic_;
   int partitions_ = 3;
+  bool transactional_ = false;  // ?transactional=true: the copy's messages commit at once
   int key_column_ = -1;
   std::unique_ptr<KafkaProducer> producer_;
   std::optional<JsonRowEncoder> encoder_;
