@@ -3,7 +3,9 @@ psql, an independent client."""
 import json
 import os
 import re
+import signal
 import subprocess
+import time
 
 import pytest
 
@@ -80,6 +82,14 @@ class Datalab:
     def json(self, *args):
         return json.loads(self.run("--format", "json", *args).stdout)
 
+    def run_killed(self, *args, after=1.0):
+        """Starts datalab with `args` and SIGKILLs it `after` seconds later, part way through."""
+        run = subprocess.Popen([self.binary, *args], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        time.sleep(after)
+        run.send_signal(signal.SIGKILL)
+        run.wait()
+        assert run.returncode == -signal.SIGKILL, f"datalab {' '.join(args)[:80]} finished before it could be killed"
+
 
 class Psql:
     def __init__(self):
@@ -95,6 +105,15 @@ class Psql:
 
     def scalar(self, sql):
         return self.query(sql)[0][0]
+
+    def cursor_table(self, table, rows):
+        """`table` (id bigint, updated_at timestamptz, v text) of `rows` rows, 1,000 per second of
+        updated_at (ties the key must break), and one more row whose cursor is NULL."""
+        self.query(f"""
+            CREATE TABLE {table} (id bigint, updated_at timestamptz, v text);
+            INSERT INTO {table} SELECT g, timestamptz '2024-01-01' + (g / 1000) * interval '1 second', md5(g::text)
+              FROM generate_series(1, {rows}) g;
+            INSERT INTO {table} VALUES (0, NULL, 'no cursor')""")
 
     def drop_schema(self, schema):
         """Drops a test's schema and the watermarks incremental copies stored for its tables

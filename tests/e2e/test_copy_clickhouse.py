@@ -4,8 +4,6 @@ independent client on the native port): every type arrives exactly, a timestamp 
 replace and merge are all or nothing for readers and a failed one leaves the old rows and no
 twin table; an incremental copy out of ClickHouse moves only the rows past the watermark."""
 import contextlib
-import signal
-import subprocess
 import threading
 import time
 import uuid
@@ -14,7 +12,6 @@ from decimal import Decimal
 import pytest
 
 from clickhouse_support import NativeClient, http_query
-from conftest import ROOT
 
 PG = "postgres:///?table="
 CH = "clickhouse:///it_one."
@@ -279,21 +276,12 @@ def test_an_incremental_copy_from_clickhouse_moves_only_rows_past_the_watermark(
 
 
 def test_an_incremental_copy_into_clickhouse_killed_part_way_loses_and_repeats_nothing(datalab, psql, ch, names):
-    # 1,000 rows per second of cursor: the key breaks the ties, also across runs.
-    psql.query(f"""
-        CREATE TABLE {names}.src (id bigint, updated_at timestamptz, v text);
-        INSERT INTO {names}.src SELECT g, timestamptz '2024-01-01' + (g / 1000) * interval '1 second', md5(g::text)
-          FROM generate_series(1, 2000000) g;
-        INSERT INTO {names}.src VALUES (0, NULL, 'no cursor')""")
+    psql.cursor_table(f"{names}.src", 2000000)
     ch.query(f"CREATE TABLE it_one.{names}_dst (id Int64, updated_at DateTime, v String) ENGINE = MergeTree "
              "ORDER BY id")
     args = ["copy", f"{PG}{names}.src", f"{CH}{names}_dst", "--incremental", "--cursor", "updated_at", "--key", "id",
             "--cast", "updated_at=timestamp[s, UTC]"]
-    run = subprocess.Popen([datalab.binary, *args], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    time.sleep(1.0)
-    run.send_signal(signal.SIGKILL)
-    run.wait()
-    assert run.returncode == -signal.SIGKILL, "the first run finished before it could be killed"
+    datalab.run_killed(*args)
     # The killed run's rows were still in the twin table: the table has none of them.
     assert ch.scalar(f"SELECT count() FROM it_one.{names}_dst") == "0"
 

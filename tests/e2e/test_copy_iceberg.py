@@ -138,25 +138,12 @@ def test_iceberg_table_written_by_pyiceberg_into_postgres_and_parquet(datalab, p
 
 
 def test_incremental_copies_into_iceberg_commit_the_watermark_with_the_rows(datalab, psql, s3, schema):
-    import signal
-    import subprocess
-    import time
-    from conftest import ROOT
-    psql.query(f"""
-        CREATE TABLE {schema}.src (id bigint, updated_at timestamptz, v text);
-        INSERT INTO {schema}.src SELECT g, timestamptz '2024-01-01' + (g / 1000) * interval '1 second', md5(g::text)
-          FROM generate_series(1, 3000000) g;
-        INSERT INTO {schema}.src VALUES (0, NULL, 'no cursor')""")
+    psql.cursor_table(f"{schema}.src", 3000000)
     target = f"iceberg://{s3['S3_CATALOG']}/{schema}.inc"
     args = ["copy", f"postgres:///?table={schema}.src", target, "--create", "--incremental", "--cursor",
             "updated_at", "--key", "id"]
     # Killed part way: no snapshot, so no rows and no watermark.
-    run = subprocess.Popen([datalab.binary, *args], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                           env=dict(os.environ))
-    time.sleep(1.0)
-    run.send_signal(signal.SIGKILL)
-    run.wait()
-    assert run.returncode == -signal.SIGKILL, "the first run finished before it could be killed"
+    datalab.run_killed(*args)
     assert psql.scalar(f"SELECT count(*) FROM iceberg_tables WHERE catalog_name = '{s3['S3_CATALOG']}' "
                        f"AND table_name = 'inc' AND metadata_location IS NOT NULL") == "0"
 

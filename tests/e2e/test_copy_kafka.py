@@ -5,15 +5,11 @@ import datetime
 import decimal
 import json
 import os
-import signal
 import subprocess
 import threading
-import time
 import uuid
 
 import pytest
-
-from conftest import ROOT
 
 kafka = pytest.importorskip("kafka")
 from kafka.admin import KafkaAdminClient, NewTopic  # noqa: E402
@@ -306,12 +302,7 @@ def test_a_transactional_copy_shows_read_committed_consumers_all_of_its_messages
     assert committed() == 1000
 
     # Killed part way: the next transactional copy into the topic aborts what it left open.
-    run = subprocess.Popen([datalab.binary, "copy", f"{DB}{schema}.t", target], cwd=ROOT, stdout=subprocess.PIPE,
-                           stderr=subprocess.PIPE)
-    time.sleep(1.5)
-    run.send_signal(signal.SIGKILL)
-    run.wait()
-    assert run.returncode == -signal.SIGKILL, "the copy finished before it could be killed"
+    datalab.run_killed("copy", f"{DB}{schema}.t", target)
     result, summary, _ = copy(datalab, f"postgres:///?query=SELECT%20*%20FROM%20{schema}.t%20WHERE%20id%20<=%20500",
                               target)
     assert result.returncode == 0 and summary["rows"] == "500", result.stderr

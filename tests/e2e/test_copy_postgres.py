@@ -3,16 +3,11 @@ arrives as it left, merge upserts, replace is all or nothing for readers, a type
 cannot hold is refused before any row, and an incremental copy killed part way loses and
 repeats nothing when it runs again."""
 import json
-import os
-import signal
-import subprocess
 import threading
 import time
 import uuid
 
 import pytest
-
-from conftest import ROOT
 
 DB = "postgres:///?table="
 
@@ -131,19 +126,11 @@ def test_a_type_the_target_cannot_hold_is_refused_before_any_row(datalab, psql, 
 
 def test_an_incremental_copy_killed_part_way_loses_and_repeats_nothing(datalab, psql, schema):
     # Many rows share a cursor value: the key breaks the ties, also across runs.
-    psql.query(f"""
-        CREATE TABLE {schema}.src (id bigint, updated_at timestamptz, v text);
-        INSERT INTO {schema}.src SELECT g, timestamptz '2024-01-01' + (g / 1000) * interval '1 second', md5(g::text)
-          FROM generate_series(1, 3000000) g;
-        INSERT INTO {schema}.src VALUES (0, NULL, 'no cursor');
-        CREATE TABLE {schema}.dst (id bigint, updated_at timestamptz, v text)""")
+    psql.cursor_table(f"{schema}.src", 3000000)
+    psql.query(f"CREATE TABLE {schema}.dst (id bigint, updated_at timestamptz, v text)")
     args = ["copy", f"{DB}{schema}.src", f"{DB}{schema}.dst", "--incremental", "--cursor", "updated_at",
             "--key", "id"]
-    run = subprocess.Popen([datalab.binary, *args], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    time.sleep(1.0)
-    run.send_signal(signal.SIGKILL)
-    run.wait()
-    assert run.returncode == -signal.SIGKILL, "the first run finished before it could be killed"
+    datalab.run_killed(*args)
     assert psql.scalar(f"SELECT count(*) FROM {schema}.dst") == "0"
     # No watermark either (on a fresh database not even the table that holds them).
     if psql.scalar("SELECT to_regclass('datalab.copy_watermarks') IS NOT NULL") == "t":
