@@ -312,3 +312,42 @@ def test_a_transactional_copy_shows_read_committed_consumers_all_of_its_messages
     result, _, _ = copy(datalab, failing, f"kafka:///{topic}")
     assert result.returncode != 0
     assert committed() > 1500
+
+
+def test_an_incremental_copy_into_kafka_commits_its_watermark_with_the_messages(datalab, psql, schema, topics, admin):
+    watermarks = "datalab-copy-watermarks"
+    had_watermarks = watermarks in admin.list_topics()
+    topic = topics()
+    create_topic(admin, topic)
+    psql.cursor_table(f"{schema}.src", 1500000)
+    args = [f"{DB}{schema}.src", f"kafka:///{topic}?transactional=true", "--incremental",
+            "--cursor", "updated_at", "--key", "id"]
+
+    def committed_ids():
+        lines = kcat("-C", "-e", "-q", "-t", topic, "-o", "beginning", "-X", "isolation.level=read_committed").splitlines()
+        return [json.loads(line)["id"] for line in lines]
+
+    try:
+        refused, _, _ = copy(datalab, args[0], f"kafka:///{topic}", *args[2:])
+        assert refused.returncode == 2 and "?transactional=true" in refused.stderr, refused.stderr
+
+        datalab.run_killed("copy", *args, after=1.5)  # neither its messages nor a watermark commit
+        assert committed_ids() == []
+        result, summary, _ = copy(datalab, *args)
+        assert result.returncode == 0, result.stderr
+        assert summary["rows"] == "1500000" and summary["rows with a NULL cursor (not copied)"] == "1"
+
+        last = psql.scalar(f"SELECT max(updated_at) FROM {schema}.src")
+        psql.query(f"""INSERT INTO {schema}.src VALUES (1500001, '{last}', 'tie'),
+            (1500002, '{last}'::timestamptz + interval '1 hour', 'later'), (1500003, '2023-01-01', 'late arrival')""")
+        assert copy(datalab, *args)[1]["rows"] == "2"
+        assert copy(datalab, *args)[1]["rows"] == "0"
+        ids = committed_ids()
+        assert len(ids) == 1500002 and len(set(ids)) == 1500002 and min(ids) == 1 and max(ids) == 1500002
+
+        # The watermark is read back with the columns it was made with.
+        other, _, _ = copy(datalab, *args[:-2])
+        assert other.returncode == 2 and "--key id" in other.stderr, other.stderr
+    finally:
+        if not had_watermarks and watermarks in admin.list_topics():
+            admin.delete_topics([watermarks])

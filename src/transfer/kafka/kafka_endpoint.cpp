@@ -10,6 +10,8 @@
 #include <fmt/format.h>
 #include <rapidjson/document.h>
 #include <rapidjson/error/en.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
 #include <spdlog/spdlog.h>
 
 #include "core/arrow_status.h"
@@ -466,9 +468,47 @@ class KafkaTarget : public BatchTarget {
     }
   }
 
-  std::optional<Watermark> stored_watermark(const std::string&, const IncrementalFilter&) override {
-    throw ConfigError("--incremental into Kafka: a topic keeps no watermark; copy into Kafka without --incremental "
-                      "(or incrementally into a database)");
+  // Incremental copies keep their watermark as a message of kWatermarkTopic (key: target
+  // topic and source), produced in the copy's own transaction: the rows and the watermark
+  // become visible together, so a killed copy leaves neither and the next one starts from the
+  // last committed watermark. The topic is read back read_committed, to its end.
+  std::optional<Watermark> stored_watermark(const std::string& source_id, const IncrementalFilter& filter) override {
+    if (!transactional_) {
+      throw ConfigError(fmt::format("--incremental into Kafka needs ?transactional=true: the watermark is a message "
+                                    "of the topic {} committed in the same transaction as the rows",
+                                    kWatermarkTopic));
+    }
+    incremental_ = true;
+    watermark_key_ = topic_ + "\n" + source_id;
+    filter_cursor_ = filter.cursor_column;
+    filter_keys_ = filter.key_columns;
+    KafkaAdmin admin(settings_);
+    if (!admin.topic_exists(kWatermarkTopic)) return std::nullopt;
+    std::optional<std::string> last;
+    read_topic_range(settings_, kWatermarkTopic, std::vector<int64_t>(admin.partition_count(kWatermarkTopic), 0),
+                     [&](const KafkaMessage& m) {
+                       if (m.key() && *m.key() == watermark_key_) last = std::string(m.value());
+                     });
+    if (!last) return std::nullopt;
+    rapidjson::Document stored;
+    stored.Parse(last->data(), last->size());
+    if (stored.HasParseError() || !stored.IsObject() || !stored.HasMember("cursor_column") ||
+        !stored.HasMember("key_columns") || !stored.HasMember("cursor") || !stored.HasMember("key")) {
+      throw ServiceError(fmt::format("the watermark of {} in {} is not one datalab wrote: {}", topic_, kWatermarkTopic,
+                                     *last));
+    }
+    std::vector<std::string> stored_keys;
+    for (const auto& k : stored["key_columns"].GetArray()) stored_keys.emplace_back(k.GetString());
+    if (stored["cursor_column"].GetString() != filter.cursor_column || stored_keys != filter.key_columns) {
+      throw ConfigError(fmt::format("{} was copied incrementally with --cursor {} --key {}, not --cursor {} --key {}: "
+                                    "use the same columns, or another target topic",
+                                    topic_, stored["cursor_column"].GetString(), fmt::join(stored_keys, ","),
+                                    filter.cursor_column, fmt::join(filter.key_columns, ",")));
+    }
+    Watermark mark;
+    mark.cursor = stored["cursor"].GetString();
+    for (const auto& k : stored["key"].GetArray()) mark.key.emplace_back(k.GetString());
+    return mark;
   }
 
   std::shared_ptr<arrow::Schema> open(const std::shared_ptr<arrow::Schema>& source_schema,
@@ -504,6 +544,7 @@ class KafkaTarget : public BatchTarget {
       }
       admin.ensure_topic({topic_, partitions_});
     }
+    if (incremental_) admin.ensure_topic({kWatermarkTopic, 1});
     ProducerOptions producer;
     // One id per topic: the next transactional copy into it fences (and aborts) what a
     // killed one left open, so read_committed consumers are not held up until its timeout.
@@ -526,7 +567,26 @@ class KafkaTarget : public BatchTarget {
     }
   }
 
-  void commit(const std::string&, const std::optional<Watermark>&) override {
+  void commit(const std::string&, const std::optional<Watermark>& watermark) override {
+    if (incremental_ && watermark) {
+      rapidjson::StringBuffer text;
+      rapidjson::Writer<rapidjson::StringBuffer> json(text);
+      json.StartObject();
+      json.Key("cursor_column");
+      json.String(filter_cursor_.c_str());
+      json.Key("key_columns");
+      json.StartArray();
+      for (const auto& k : filter_keys_) json.String(k.c_str());
+      json.EndArray();
+      json.Key("cursor");
+      json.String(watermark->cursor.c_str());
+      json.Key("key");
+      json.StartArray();
+      for (const auto& k : watermark->key) json.String(k.c_str());
+      json.EndArray();
+      json.EndObject();
+      producer_->produce(kWatermarkTopic, watermark_key_, std::string_view(text.GetString(), text.GetSize()));
+    }
     // Names how many messages were not acknowledged when any was not.
     if (transactional_) {
       producer_->commit_transaction();
@@ -541,7 +601,11 @@ class KafkaTarget : public BatchTarget {
   KafkaSettings settings_;
   std::string topic_;
   int partitions_ = 3;
+  static constexpr const char* kWatermarkTopic = "datalab-copy-watermarks";
   bool transactional_ = false;  // ?transactional=true: the copy's messages commit at once
+  bool incremental_ = false;
+  std::string watermark_key_, filter_cursor_;
+  std::vector<std::string> filter_keys_;
   int key_column_ = -1;
   std::unique_ptr<KafkaProducer> producer_;
   std::optional<JsonRowEncoder> encoder_;
