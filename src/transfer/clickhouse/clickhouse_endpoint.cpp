@@ -228,7 +228,7 @@ class ClickHouseTarget : public BatchTarget {
     order.insert(order.end(), filter.key_columns.begin(), filter.key_columns.end());
     const auto columns = table_columns();
     arrow::FieldVector fields;
-    std::vector<std::string> descending;
+    std::vector<std::string> quoted, descending;
     for (const auto& name : order) {
       const auto it = std::find_if(columns.begin(), columns.end(), [&](const ChColumn& c) { return c.name == name; });
       auto field = it == columns.end() ? nullptr : NativeBlockEncoder::arrow_field(it->name, it->type);
@@ -238,10 +238,9 @@ class ClickHouseTarget : public BatchTarget {
                                       database_, table_, name));
       }
       fields.push_back(field);
-      descending.push_back(quote_identifier(name) + " DESC");
+      quoted.push_back(quote_identifier(name));
+      descending.push_back(quoted.back() + " DESC");
     }
-    std::vector<std::string> quoted;
-    for (const auto& name : order) quoted.push_back(quote_identifier(name));
     auto stream = client_.select_stream(fmt::format("SELECT {} FROM {} WHERE isNotNull({}) ORDER BY {} LIMIT 1",
                                                     fmt::join(quoted, ", "), qualified(table_), quoted[0],
                                                     fmt::join(descending, ", ")),
@@ -355,8 +354,9 @@ class ClickHouseTarget : public BatchTarget {
                               database_, table_, repeated, fmt::join(merge_keys_, ",")));
     }
     if (loading_ == table_) return;  // the table was made by this copy: there are no old rows
+    // open() made sure the source has every column of the table and no other: columns_ are the table's.
     std::vector<std::string> columns;
-    for (const auto& column : table_columns()) columns.push_back(quote_identifier(column.name));
+    for (const auto& column : columns_) columns.push_back(quote_identifier(column));
     const std::string column_list = fmt::format("{}", fmt::join(columns, ", "));
     const std::string key_tuple = keys.size() == 1 ? keys[0] : "(" + key_list + ")";
     client_.execute(fmt::format("INSERT INTO {} ({}) SELECT {} FROM {} WHERE {} NOT IN (SELECT {} FROM {})",
