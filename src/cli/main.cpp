@@ -4,6 +4,7 @@
 //   datalab erd <schema> -o FILE.png      entity-relationship diagram of a live schema
 //   datalab spark sql "<query>"           any Spark SQL on the cluster (Spark Connect)
 //   datalab copy SOURCE TARGET            any table or files from one storage into another
+//   datalab cdc run|status|drop           PostgreSQL's changes into Kafka (logical replication)
 //   datalab config                       effective settings and where each came from
 #include <csignal>
 #include <cstdlib>
@@ -20,6 +21,7 @@
 #include "core/error.h"
 #include "modules/erd/erd_command.h"
 #include "modules/spark_sql/spark_sql_command.h"
+#include "transfer/cdc/cdc_command.h"
 #include "transfer/command/copy_command.h"
 #include "server/delivery_api.h"
 
@@ -111,6 +113,7 @@ int main(int argc, char** argv) {
   erd::add_erd_command(app, context);
   spark_sql::add_spark_command(app, context);
   transfer::add_copy_command(app, context);
+  cdc::add_cdc_command(app, context);
   add_serve_command(app, context);  // the delivery pipeline's HTTP API (server/, above the modules)
   app.add_subcommand("config", "show the effective settings (secrets masked)")->callback([&] { print_config(context); });
 

@@ -23,6 +23,13 @@ std::string human_rate(double per_second) {
   return fmt::format("{:.0f}", per_second);
 }
 
+std::string human_bytes(std::uint64_t bytes) {
+  if (bytes >= (1ull << 30)) return fmt::format("{:.2f} GiB", bytes / double(1ull << 30));
+  if (bytes >= (1ull << 20)) return fmt::format("{:.1f} MiB", bytes / double(1ull << 20));
+  if (bytes >= (1ull << 10)) return fmt::format("{:.1f} KiB", bytes / double(1ull << 10));
+  return fmt::format("{} B", bytes);
+}
+
 ProgressBar::ProgressBar(std::string label, std::uint64_t total, std::string unit)
     : label_(std::move(label)), unit_(std::move(unit)), total_(total),
       tty_(isatty(STDERR_FILENO) == 1), start_(std::chrono::steady_clock::now()), last_draw_(start_) {}

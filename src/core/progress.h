@@ -24,8 +24,10 @@ class ProgressBar {
   std::chrono::steady_clock::time_point start_, last_draw_;
 };
 
-// Human numbers: 1234567 -> "1,234,567"; rates with one decimal and k/M suffix.
+// Human numbers: 1234567 -> "1,234,567"; rates with one decimal and k/M suffix; sizes in
+// binary units ("12.3 MiB").
 std::string with_thousands(std::uint64_t n);
 std::string human_rate(double per_second);
+std::string human_bytes(std::uint64_t bytes);
 
 }  // namespace datalab

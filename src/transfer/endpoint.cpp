@@ -196,6 +196,7 @@ const char* Endpoint::kind_name() const {
     case EndpointKind::files: return s3 ? "files on S3" : "local files";
     case EndpointKind::iceberg: return "Iceberg";
     case EndpointKind::kafka: return "Kafka";
+    case EndpointKind::postgres_cdc: return "PostgreSQL changes";
   }
   return "?";
 }
@@ -224,6 +225,12 @@ std::string mask_url(const std::string& text) { return mask_secrets(text); }
 Endpoint parse_endpoint(const std::string& text, const Config& config) {
   if (text.empty()) throw ConfigError("an empty source or target: give a URL or a path");
   if (text.starts_with("postgres://") || text.starts_with("postgresql://")) return parse_postgres(text, config);
+  if (text.starts_with("postgres+cdc://")) {  // the same URL, read as a change stream
+    Endpoint e = parse_postgres("postgres://" + text.substr(std::string_view("postgres+cdc://").size()), config);
+    e.kind = EndpointKind::postgres_cdc;
+    e.masked = mask_url(text);
+    return e;
+  }
   if (text.starts_with("clickhouse://")) return parse_clickhouse(text, config);
   if (text.starts_with("iceberg://") || text.starts_with("kafka://")) {
     Endpoint e;
@@ -244,8 +251,8 @@ Endpoint parse_endpoint(const std::string& text, const Config& config) {
   }
   const auto scheme = text.find("://");
   if (scheme != std::string::npos && !text.starts_with("s3://") && !text.starts_with("file://")) {
-    throw ConfigError(fmt::format("'{}': unknown kind '{}://' (expected postgres://, clickhouse://, s3://, "
-                                  "iceberg://, kafka://, file:// or a local path)",
+    throw ConfigError(fmt::format("'{}': unknown kind '{}://' (expected postgres://, postgres+cdc://, clickhouse://, "
+                                  "s3://, iceberg://, kafka://, file:// or a local path)",
                                   mask_url(text), text.substr(0, scheme)));
   }
   return parse_files(text);

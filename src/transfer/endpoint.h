@@ -5,6 +5,7 @@
 //   s3://bucket/key.parquet, s3://bucket/folder/, s3://bucket/folder/*.csv, or a local
 //   path (file.parquet, folder/, folder/*.jsonl, file:///abs/path); formats parquet, csv, jsonl
 //   iceberg://catalog/namespace.table, kafka://host:port/topic
+//   postgres+cdc://user:pass@host:port/db?publication=P&slot=S (a change stream, transfer/cdc)
 // User, password, host and database percent-decode; parts left out of a PostgreSQL or
 // ClickHouse URL come from DATABASE_URL (PostgreSQL) and then from datalab's settings.
 // A malformed URL is a ConfigError that says where it is wrong; the password never appears
@@ -17,7 +18,7 @@
 
 namespace datalab::transfer {
 
-enum class EndpointKind { postgres, clickhouse, files, iceberg, kafka };
+enum class EndpointKind { postgres, clickhouse, files, iceberg, kafka, postgres_cdc };
 enum class FileFormat { parquet, csv, jsonl };
 
 struct Endpoint {

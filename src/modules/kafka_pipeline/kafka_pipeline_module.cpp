@@ -11,7 +11,7 @@
 #include "core/error.h"
 #include "core/progress.h"
 #include "modules/kafka_pipeline/flight_store.h"
-#include "modules/kafka_pipeline/stop_signal.h"
+#include "core/stop_signal.h"
 
 namespace datalab::kafka_pipeline {
 

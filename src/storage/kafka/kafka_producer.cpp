@@ -101,8 +101,7 @@ KafkaProducer::KafkaProducer(const KafkaSettings& settings, const ProducerOption
   if (!producer_) throw ServiceError("cannot create a Kafka producer: " + error);
   if (!options.transactional_id.empty()) {
     check_transaction(producer_->init_transactions(60'000), "start transactions");
-    check_transaction(producer_->begin_transaction(), "begin a transaction");
-    in_transaction_ = true;
+    begin_transaction();
   }
 }
 
@@ -131,6 +130,12 @@ void KafkaProducer::commit_transaction() {
     throw;
   }
   in_transaction_ = false;
+}
+
+void KafkaProducer::begin_transaction() {
+  if (in_transaction_) return;
+  check_transaction(producer_->begin_transaction(), "begin a transaction");
+  in_transaction_ = true;
 }
 
 void KafkaProducer::abort_transaction() {

@@ -72,7 +72,9 @@ class KafkaProducer {
   void wait_for_deliveries(int timeout_ms = 600'000);
   // Transactional producers: delivers every queued message and commits them at once (or
   // throws ServiceError, the transaction aborted); abort_transaction() drops them.
+  // begin_transaction() opens the next one after either.
   void commit_transaction();
+  void begin_transaction();
   void abort_transaction();
 
   uint64_t queued() const { return queued_; }

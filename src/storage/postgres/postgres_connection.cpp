@@ -62,13 +62,13 @@ ResultTable PgResult::to_table() const {
   return table;
 }
 
-PgConnection::PgConnection(const PostgresSettings& settings)
+PgConnection::PgConnection(const PostgresSettings& settings, bool replication)
     : settings_(settings), conn_(nullptr, &PQfinish) {
   const char* keys[] = {"host", "port", "dbname", "user", "password", "application_name",
-                        "connect_timeout", nullptr};
+                        "connect_timeout", replication ? "replication" : nullptr, nullptr};
   const char* values[] = {settings.host.c_str(), settings.port.c_str(), settings.database.c_str(),
                           settings.user.c_str(), settings.password.c_str(), "datalab", "10",
-                          nullptr};
+                          replication ? "database" : nullptr, nullptr};
   conn_.reset(PQconnectdbParams(keys, values, 0));
   if (PQstatus(conn_.get()) != CONNECTION_OK) {
     // libpq's message names host, port and the reason; it never contains the password.

@@ -70,7 +70,9 @@ using PgParams = std::vector<std::optional<std::string>>;
 
 class PgConnection {
  public:
-  explicit PgConnection(const PostgresSettings& settings);
+  // replication: a logical replication connection (replication=database), which takes the
+  // walsender's commands (CREATE_REPLICATION_SLOT, START_REPLICATION) beside plain SQL.
+  explicit PgConnection(const PostgresSettings& settings, bool replication = false);
   PgConnection(const PgConnection&) = delete;
   PgConnection& operator=(const PgConnection&) = delete;
 

@@ -12,6 +12,7 @@
 #include "transfer/copy_run.h"
 #include "transfer/endpoint.h"
 #include "transfer/reject_file.h"
+#include "transfer/cdc/cdc_command.h"
 #include "transfer/clickhouse/clickhouse_endpoint.h"
 #include "transfer/files/file_endpoint.h"
 #include "transfer/iceberg/iceberg_endpoint.h"
@@ -51,6 +52,7 @@ SourceFactory source_factory(const Endpoint& e, const Config& config) {
       return [e, &config](const std::optional<IncrementalFilter>& filter) {
         return make_iceberg_source(e, config, filter);
       };
+    case EndpointKind::postgres_cdc: break;  // run() hands it to the change stream
   }
   unsupported(e, "from");
 }
@@ -62,6 +64,7 @@ std::unique_ptr<BatchTarget> make_target(const Endpoint& e, const Config& config
     case EndpointKind::files: return make_file_target(e, config);
     case EndpointKind::iceberg: return make_iceberg_target(e, config);
     case EndpointKind::kafka: return make_kafka_target(e, config);
+    case EndpointKind::postgres_cdc: break;  // a change stream is only a source
   }
   unsupported(e, "into");
 }
@@ -73,13 +76,6 @@ WriteMode mode_of(const std::string& text) {
   throw ConfigError(fmt::format("--mode {}: expected append, replace or merge", text));
 }
 
-std::string bytes_text(uint64_t bytes) {
-  if (bytes >= (1ull << 30)) return fmt::format("{:.2f} GiB", bytes / double(1ull << 30));
-  if (bytes >= (1ull << 20)) return fmt::format("{:.1f} MiB", bytes / double(1ull << 20));
-  if (bytes >= (1ull << 10)) return fmt::format("{:.1f} KiB", bytes / double(1ull << 10));
-  return fmt::format("{} B", bytes);
-}
-
 std::string watermark_text(const std::optional<Watermark>& mark) {
   if (!mark) return "(none: every row)";
   if (mark->key.empty()) return mark->cursor;
@@ -89,6 +85,17 @@ std::string watermark_text(const std::optional<Watermark>& mark) {
 void run(const Arguments& args, AppContext& context) {
   const Endpoint source = parse_endpoint(args.source, context.config);
   const Endpoint target_end = parse_endpoint(args.target, context.config);
+  if (target_end.kind == EndpointKind::postgres_cdc) unsupported(target_end, "into");
+  if (source.kind == EndpointKind::postgres_cdc) {
+    // A change stream has its own flags: the copy is one batch run of it.
+    if (args.mode != "append" || !args.keys.empty() || args.create || args.incremental || !args.casts.empty() ||
+        !args.reject.empty() || args.engine != "native") {
+      throw ConfigError("copying from postgres+cdc:// takes no --mode, --key, --create, --incremental, --cast, "
+                        "--reject or --engine: the stream keeps its own position (see `datalab cdc run --help`)");
+    }
+    cdc::run_cdc_until_caught_up(args.source, args.target, context);
+    return;
+  }
   CopyOptions options;
   options.target.mode = mode_of(args.mode);
   options.target.merge_keys = args.keys;
@@ -139,8 +146,8 @@ void run(const Arguments& args, AppContext& context) {
       {"mode", args.mode},
       {"rows", std::to_string(result.rows)},
       {"rejected", std::to_string(result.rejected)},
-      {"bytes read", spark ? "-" : bytes_text(result.bytes_read)},  // Spark's are not measured
-      {"bytes written", spark ? "-" : bytes_text(result.bytes_written)},
+      {"bytes read", spark ? "-" : human_bytes(result.bytes_read)},  // Spark's are not measured
+      {"bytes written", spark ? "-" : human_bytes(result.bytes_written)},
       {"seconds", fmt::format("{:.3f}", result.seconds)},
       {"rows/s", result.seconds > 0 ? human_rate(result.rows / result.seconds) : "-"},
   };

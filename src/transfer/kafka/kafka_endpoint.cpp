@@ -30,17 +30,6 @@ constexpr std::size_t kBatchMessages = 20'000;
 constexpr std::size_t kKeptRejections = 100;  // described in the report; all are counted
 constexpr int kStallSeconds = 60;             // no message and not at the end: the copy fails
 
-KafkaSettings settings_of(const Endpoint& e, const Config& config) {
-  if (e.host.empty()) {
-    auto settings = KafkaSettings::from(config);
-    if (settings.bootstrap_servers.empty()) {
-      throw ConfigError(fmt::format("'{}' names no broker and BOOTSTRAP_SERVER is not set", e.masked));
-    }
-    return settings;
-  }
-  return {e.host + ":" + (e.port.empty() ? "9092" : e.port)};
-}
-
 void require_topic(const Endpoint& e) {
   if (e.topic.empty() || e.topic.find('/') != std::string::npos) {
     throw ConfigError(fmt::format("'{}' names no topic: expected kafka://host:port/topic", e.masked));
@@ -128,7 +117,7 @@ std::shared_ptr<arrow::Schema> json_read_schema(const arrow::Schema& columns) {
 
 class KafkaSource : public BatchSource {
  public:
-  KafkaSource(const Endpoint& e, const Config& config) : settings_(settings_of(e, config)), topic_(e.topic) {
+  KafkaSource(const Endpoint& e, const Config& config) : settings_(kafka_settings_of(e, config)), topic_(e.topic) {
     require_topic(e);
     check_options(e, {"from", "group", "dead_letter", "metadata", "schema"});
     const std::string from = option(e, "from", "earliest");
@@ -449,7 +438,7 @@ class KafkaSource : public BatchSource {
 
 class KafkaTarget : public BatchTarget {
  public:
-  KafkaTarget(const Endpoint& e, const Config& config) : settings_(settings_of(e, config)), topic_(e.topic) {
+  KafkaTarget(const Endpoint& e, const Config& config) : settings_(kafka_settings_of(e, config)), topic_(e.topic) {
     require_topic(e);
     check_options(e, {"partitions", "transactional"});
     const std::string transactional = option(e, "transactional", "false");
@@ -613,6 +602,17 @@ class KafkaTarget : public BatchTarget {
 };
 
 }  // namespace
+
+KafkaSettings kafka_settings_of(const Endpoint& e, const Config& config) {
+  if (e.host.empty()) {
+    auto settings = KafkaSettings::from(config);
+    if (settings.bootstrap_servers.empty()) {
+      throw ConfigError(fmt::format("'{}' names no broker and BOOTSTRAP_SERVER is not set", e.masked));
+    }
+    return settings;
+  }
+  return {e.host + ":" + (e.port.empty() ? "9092" : e.port)};
+}
 
 std::unique_ptr<BatchSource> make_kafka_source(const Endpoint& endpoint, const Config& config,
                                                const std::optional<IncrementalFilter>& filter) {

@@ -26,10 +26,14 @@
 #include <optional>
 
 #include "core/config.h"
+#include "storage/kafka/kafka_settings.h"
 #include "transfer/batch_stream.h"
 #include "transfer/endpoint.h"
 
 namespace datalab::transfer {
+
+// The broker a kafka:// end names (host and port, or BOOTSTRAP_SERVER when left out).
+KafkaSettings kafka_settings_of(const Endpoint& endpoint, const Config& config);
 
 std::unique_ptr<BatchSource> make_kafka_source(const Endpoint& endpoint, const Config& config,
                                                const std::optional<IncrementalFilter>& filter);

@@ -1,8 +1,8 @@
-#include "modules/kafka_pipeline/stop_signal.h"
+#include "core/stop_signal.h"
 
 #include <csignal>
 
-namespace datalab::kafka_pipeline {
+namespace datalab {
 
 namespace {
 std::atomic<bool> stop_requested{false};
@@ -18,4 +18,4 @@ const std::atomic<bool>& stop_on_signals() {
   return stop_requested;
 }
 
-}  // namespace datalab::kafka_pipeline
+}  // namespace datalab
