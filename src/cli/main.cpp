@@ -15,6 +15,7 @@
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include "cli/module_registry.h"
@@ -71,6 +72,8 @@ void install_interrupt_message(const CLI::App& app) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Logs go to stderr: stdout carries the report alone, so --format json output parses.
+  spdlog::set_default_logger(spdlog::stderr_color_mt("datalab"));
   AppContext context;
   auto modules = make_modules();
 

@@ -1,0 +1,292 @@
+"""datalab cdc: PostgreSQL's changes through logical replication into Kafka, on the real
+server and broker. kcat reads the topics read_committed, as a consumer of them would; the
+topic's changes, applied in order, must give exactly the table psql reads at the source."""
+import decimal
+import json
+import os
+import signal
+import subprocess
+import time
+import uuid
+
+import pytest
+
+from conftest import ROOT
+
+BOOTSTRAP = os.environ.get("BOOTSTRAP_SERVER", "127.0.0.1:9092")
+POSITIONS = "datalab-cdc-positions"
+
+
+def kcat(*args):
+    return subprocess.run(["kcat", "-b", BOOTSTRAP, *args], capture_output=True, text=True, check=True,
+                          timeout=120).stdout
+
+
+class Stream:
+    """One test's publication, slot, Kafka prefix and table; everything of it is dropped at the end."""
+
+    def __init__(self, datalab, psql):
+        self.datalab, self.psql = datalab, psql
+        tag = uuid.uuid4().hex[:10]
+        self.schema = f"cdc_{tag}"
+        self.table = f"{self.schema}.items"
+        self.publication = f"cdc_pub_{tag}"
+        self.slot = f"cdc_slot_{tag}"
+        self.prefix = f"cdc-{tag}"
+        self.source = f"postgres+cdc:///?publication={self.publication}&slot={self.slot}&tables={self.table}"
+        self.target = f"kafka://{BOOTSTRAP}/{self.prefix}"
+        self.topic = f"{self.prefix}.{self.schema}.items"
+        psql.query(f"CREATE SCHEMA {self.schema}; CREATE TABLE {self.table} (id bigint PRIMARY KEY, v text, n int, "
+                   "amount numeric(12,2), ok boolean)")
+
+    def run(self, *extra):
+        result = self.datalab.run("--format", "json", "cdc", "run", self.source, self.target, "--until-caught-up",
+                                  *extra, check=False)
+        assert result.returncode == 0, result.stderr
+        report = json.loads(result.stdout)
+        return next(s["summary"] for s in report if "summary" in s), [s["note"] for s in report if "note" in s]
+
+    def start(self):
+        """A long-running `cdc run` (until it is signalled)."""
+        return subprocess.Popen([self.datalab.binary, "cdc", "run", self.source, self.target], cwd=ROOT,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+    def messages(self):
+        lines = kcat("-C", "-J", "-e", "-q", "-t", self.topic, "-o", "beginning",
+                     "-X", "isolation.level=read_committed").splitlines()
+        return [json.loads(line) for line in lines]
+
+    def changes(self):
+        return [json.loads(m["payload"], parse_float=decimal.Decimal) for m in self.messages()]
+
+    def replayed(self):
+        """The table as a consumer applying the topic's changes in order sees it."""
+        state = {}
+        for change in self.changes():
+            if change["op"] in ("r", "c", "u"):
+                row = change["after"]
+                state[row["id"]] = (row["v"], row["n"], None if row["amount"] is None else str(row["amount"]), row["ok"])
+            elif change["op"] == "d":
+                state.pop(change["before"]["id"], None)
+            elif change["op"] == "t":
+                state.clear()
+        return state
+
+    def source_rows(self):
+        rows = self.psql.query(f"SELECT id, coalesce(v, '<null>'), coalesce(n::text, '<null>'), "
+                               f"coalesce(amount::text, '<null>'), coalesce(ok::text, '<null>') FROM {self.table}")
+
+        def value(text, convert=str):
+            return None if text == "<null>" else convert(text)
+
+        return {int(r[0]): (value(r[1]), value(r[2], int), value(r[3]), value(r[4], lambda b: b == "true"))
+                for r in rows}
+
+    def status(self, *extra, check=True):
+        result = self.datalab.run("--format", "json", "cdc", "status", self.source, *extra, check=False)
+        if check:
+            assert result.returncode == 0, result.stderr
+        report = json.loads(result.stdout)
+        return result, next(s["summary"] for s in report if "summary" in s), [s["note"] for s in report if "note" in s]
+
+    def slot_exists(self):
+        return self.psql.scalar(f"SELECT count(*) FROM pg_replication_slots WHERE slot_name = '{self.slot}'") == "1"
+
+    def drop(self):
+        self.datalab.run("cdc", "drop", self.source, self.target, check=False)
+        self.psql.query(f"DROP SCHEMA IF EXISTS {self.schema} CASCADE")
+
+
+@pytest.fixture
+def stream(datalab, psql):
+    from kafka.admin import KafkaAdminClient
+    admin = KafkaAdminClient(bootstrap_servers=BOOTSTRAP, request_timeout_ms=30000)
+    had_positions = POSITIONS in admin.list_topics()
+    made = Stream(datalab, psql)
+    yield made
+    made.drop()
+    topics = [t for t in admin.list_topics() if t.startswith(made.prefix + ".")]
+    if not had_positions and POSITIONS in admin.list_topics():
+        topics.append(POSITIONS)
+    if topics:
+        admin.delete_topics(topics)
+    admin.close()
+
+
+def writer(psql, sql_body, iterations, pause="0.002"):
+    """A psql session running `sql_body` `iterations` times, each in its own transaction
+    (i is the iteration), in the background."""
+    s = psql.s
+    block = (f"DO $$ BEGIN FOR i IN 1..{iterations} LOOP {sql_body} COMMIT; PERFORM pg_sleep({pause}); "
+             "END LOOP; END $$")
+    return subprocess.Popen(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", s["host"], "-p", s["port"], "-U",
+                             s["user"], "-d", s["db"], "-c", block], env=dict(os.environ, PGPASSWORD=s["password"]),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def test_snapshot_then_inserts_updates_deletes_reach_kafka_as_debezium_changes(stream, psql):
+    psql.query(f"""INSERT INTO {stream.table} SELECT g, md5(g::text), g % 7, g * 1.25, g % 2 = 0
+                   FROM generate_series(1, 2000) g;
+                   INSERT INTO {stream.table} VALUES (0, 'Zoë 😀 "q"', NULL, NULL, NULL)""")
+    summary, _ = stream.run()
+    assert summary["snapshot taken"] == "yes" and summary["snapshot rows"] == "2001"
+    messages = stream.messages()
+    assert len(messages) == 2001
+    first = json.loads(messages[0]["payload"])
+    assert first["op"] == "r" and first["source"]["snapshot"] == "true" and first["before"] is None
+    assert first["source"]["connector"] == "postgresql" and first["source"]["table"] == "items"
+    assert json.loads(messages[0]["key"]) == {"id": first["after"]["id"]}  # keyed by the primary key
+    assert stream.replayed() == stream.source_rows()
+
+    # Two transactions (psql runs the statements after COMMIT as one): updates, deletes, a new
+    # primary key, a large update, a new column.
+    psql.query(f"""BEGIN; UPDATE {stream.table} SET v = 'changed', ok = NOT ok WHERE id BETWEEN 1 AND 10;
+                   DELETE FROM {stream.table} WHERE id BETWEEN 11 AND 20;
+                   INSERT INTO {stream.table} VALUES (5000, 'new', 1, 0.01, true); COMMIT;
+                   UPDATE {stream.table} SET id = 6000 WHERE id = 21;
+                   UPDATE {stream.table} SET n = coalesce(n, 0) + 1;
+                   ALTER TABLE {stream.table} ADD COLUMN extra text;
+                   INSERT INTO {stream.table} VALUES (6001, 'after alter', 2, 2.5, false, 'carried')""")
+    summary, notes = stream.run()
+    assert summary["snapshot taken"] == "no"
+    rows = 2001 - 10 + 1  # at the time of the large update
+    assert summary["changes"] == str(10 + 10 + 1 + 2 + rows + 1) and summary["transactions"] == "2"
+    assert any("changed its columns" in n and "extra" in n for n in notes), notes
+    changes = stream.changes()[2001:]
+    assert [c["op"] for c in changes[:21]] == ["u"] * 10 + ["d"] * 10 + ["c"]
+    assert changes[10]["before"]["id"] == 11 and changes[10]["after"] is None
+    assert [c["op"] for c in changes[21:23]] == ["d", "c"]  # the key changed: the old row goes, a new one comes
+    assert changes[21]["before"]["id"] == 21 and changes[22]["after"]["id"] == 6000
+    assert changes[-1]["after"]["extra"] == "carried"
+    assert len({c["source"]["lsn"] for c in changes[23:23 + rows]}) == 1  # one transaction, one commit position
+    assert stream.replayed() == stream.source_rows()
+
+    # Nothing new: nothing is sent again.
+    summary, _ = stream.run()
+    assert summary["changes"] == "0"
+    assert len(stream.messages()) == 2001 + len(changes)
+
+
+def test_writes_during_the_snapshot_are_neither_lost_nor_repeated(stream, psql):
+    psql.query(f"INSERT INTO {stream.table} SELECT g, md5(g::text), 0, g, true FROM generate_series(1, 300000) g")
+    busy = writer(psql, f"""INSERT INTO {stream.table} VALUES (1000000 + i, 'during', i, i, false);
+                            UPDATE {stream.table} SET n = n + 1 WHERE id = i;
+                            DELETE FROM {stream.table} WHERE id = 300000 - i;""", 1500)
+    try:
+        time.sleep(0.5)
+        summary, _ = stream.run()
+        assert summary["snapshot taken"] == "yes"
+        assert busy.poll() is None, "the writes ended before the snapshot: the test shows nothing"
+    finally:
+        assert busy.wait(timeout=300) == 0, busy.stderr.read()
+    stream.run()
+    changes = stream.changes()
+    snapshot_ids = {c["after"]["id"] for c in changes if c["op"] == "r"}
+    inserted_ids = [c["after"]["id"] for c in changes if c["op"] == "c"]
+    # Each write is in the snapshot or in the stream, never both, never twice.
+    assert not snapshot_ids & set(inserted_ids)
+    assert len(inserted_ids) == len(set(inserted_ids))
+    assert len([c for c in changes if c["op"] != "r"]) <= 3 * 1500
+    assert stream.replayed() == stream.source_rows()
+
+
+def test_a_killed_stream_resumes_where_kafka_holds_it_without_loss_or_repeats(stream, psql, datalab):
+    psql.query(f"INSERT INTO {stream.table} SELECT g, 'v', 0, g, true FROM generate_series(1, 10000) g")
+    stream.run()
+    busy = writer(psql, f"""INSERT INTO {stream.table} VALUES (100000 + i, 'new', i, i, false);
+                            UPDATE {stream.table} SET n = n + 1 WHERE id = i;
+                            DELETE FROM {stream.table} WHERE id = 10001 - i;
+                            IF i % 500 = 0 THEN UPDATE {stream.table} SET v = 'bulk ' || i; END IF;""", 3000)
+    try:
+        running = stream.start()
+        time.sleep(3)
+        running.send_signal(signal.SIGKILL)
+        running.wait()
+        assert running.returncode == -signal.SIGKILL
+        # Another one, stopped the clean way: it stores what it has and exits 0.
+        running = stream.start()
+        time.sleep(3)
+        running.send_signal(signal.SIGTERM)
+        _, err = running.communicate(timeout=60)
+        assert running.returncode == 0, err
+    finally:
+        assert busy.wait(timeout=300) == 0, busy.stderr.read()
+    summary, _ = stream.run()
+    assert summary["snapshot taken"] == "no"
+    changes = [c for c in stream.changes() if c["op"] != "r"]
+    # A change is one (commit position, operation, row): none arrives twice.
+    seen = [(c["source"]["lsn"], c["op"], json.dumps(c["after"] or c["before"], default=str)) for c in changes]
+    assert len(seen) == len(set(seen))
+    assert stream.replayed() == stream.source_rows()
+
+
+def test_an_idle_slot_advances_while_other_tables_write(stream, psql):
+    psql.query(f"CREATE TABLE {stream.schema}.other (id int, pad text)")
+    stream.run()
+    running = stream.start()
+    try:
+        psql.query(f"INSERT INTO {stream.schema}.other SELECT g, repeat('x', 200) FROM generate_series(1, 50000) g")
+        written_to = psql.scalar("SELECT pg_current_wal_lsn()")
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            confirmed = psql.scalar(f"SELECT confirmed_flush_lsn >= '{written_to}' FROM pg_replication_slots "
+                                    f"WHERE slot_name = '{stream.slot}'")
+            if confirmed == "t":
+                break
+            time.sleep(0.5)
+        assert confirmed == "t", "the slot kept WAL of an unpublished table"
+    finally:
+        running.send_signal(signal.SIGTERM)
+        running.communicate(timeout=60)
+    from kafka.admin import KafkaAdminClient
+    admin = KafkaAdminClient(bootstrap_servers=BOOTSTRAP, request_timeout_ms=30000)
+    assert stream.topic not in admin.list_topics()  # no change of the published table, no message
+    admin.close()
+
+
+def test_status_shows_the_lag_and_a_limit_drops_the_slot(stream, psql):
+    psql.query(f"INSERT INTO {stream.table} VALUES (1, 'a', 1, 1, true)")
+    stream.run()
+    psql.query(f"UPDATE {stream.table} SET n = 2")
+    time.sleep(1.2)
+    psql.query(f"INSERT INTO {stream.table} SELECT g, 'b', 1, 1, true FROM generate_series(2, 20000) g")
+    _, summary, _ = stream.status()
+    assert summary["active"] == "no" and int(summary["lag bytes"]) > 1_000_000
+    assert float(summary["lag seconds"]) >= 1.0  # the oldest change not yet stored waited that long
+    result, _, notes = stream.status("--max-lag", "64KB", check=False)
+    assert result.returncode == 1 and any("over the limit" in n for n in notes), result.stderr
+    assert stream.slot_exists()
+    result, _, notes = stream.status("--max-lag", "64KB", "--drop-over-limit")
+    assert any("dropped" in n for n in notes) and not stream.slot_exists()
+    # The stream starts over with a snapshot, and says why.
+    summary, notes = stream.run()
+    assert summary["snapshot taken"] == "yes" and any("new snapshot" in n for n in notes), notes
+    _, summary, _ = stream.status()
+    assert summary["lag seconds"].startswith("0")
+    assert stream.replayed() == stream.source_rows()
+
+
+def test_copy_from_a_change_stream_is_one_batch_run(stream, psql, datalab):
+    psql.query(f"INSERT INTO {stream.table} VALUES (1, 'a', 1, 1, true)")
+    result = datalab.run("--format", "json", "copy", stream.source, stream.target, check=False)
+    assert result.returncode == 0, result.stderr
+    summary = next(s["summary"] for s in json.loads(result.stdout) if "summary" in s)
+    assert summary["snapshot rows"] == "1" and len(stream.messages()) == 1
+    result = datalab.run("copy", stream.source, stream.target, "--mode", "replace", check=False)
+    assert result.returncode == 2 and "--mode" in result.stderr
+
+
+def test_bad_sources_and_targets_are_refused_by_name(datalab, psql):
+    tag = uuid.uuid4().hex[:8]
+    result = datalab.run("cdc", "run", f"postgres+cdc:///?publication=nope_{tag}", f"kafka://{BOOTSTRAP}/x",
+                         check=False)
+    assert result.returncode == 2 and f"publication nope_{tag} does not exist" in result.stderr
+    assert "?tables=" in result.stderr
+    result = datalab.run("cdc", "run", "postgres+cdc:///?publication=p&slot=Bad-Name", f"kafka://{BOOTSTRAP}/x",
+                         check=False)
+    assert result.returncode == 2 and "?slot=Bad-Name" in result.stderr
+    result = datalab.run("cdc", "run", "postgres+cdc:///?publication=p", "postgres:///?table=public.t", check=False)
+    assert result.returncode == 2 and "changes go to Kafka" in result.stderr
+    result = datalab.run("cdc", "run", "postgres:///?table=public.t", f"kafka://{BOOTSTRAP}/x", check=False)
+    assert result.returncode == 2 and "postgres+cdc://" in result.stderr
+    assert psql.scalar(f"SELECT count(*) FROM pg_replication_slots WHERE slot_name LIKE 'datalab_nope_{tag}%'") == "0"
