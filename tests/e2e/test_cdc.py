@@ -36,19 +36,20 @@ class Stream:
         self.source = f"postgres+cdc:///?publication={self.publication}&slot={self.slot}&tables={self.table}"
         self.target = f"kafka://{BOOTSTRAP}/{self.prefix}"
         self.topic = f"{self.prefix}.{self.schema}.items"
+        self.replica = f"postgres:///?schema={self.schema}_replica"  # the tables changes are applied to
         psql.query(f"CREATE SCHEMA {self.schema}; CREATE TABLE {self.table} (id bigint PRIMARY KEY, v text, n int, "
                    "amount numeric(12,2), ok boolean)")
 
-    def run(self, *extra):
-        result = self.datalab.run("--format", "json", "cdc", "run", self.source, self.target, "--until-caught-up",
-                                  *extra, check=False)
+    def run(self, *extra, target=None):
+        result = self.datalab.run("--format", "json", "cdc", "run", self.source, target or self.target,
+                                  "--until-caught-up", *extra, check=False)
         assert result.returncode == 0, result.stderr
         report = json.loads(result.stdout)
         return next(s["summary"] for s in report if "summary" in s), [s["note"] for s in report if "note" in s]
 
-    def start(self):
+    def start(self, target=None):
         """A long-running `cdc run` (until it is signalled)."""
-        return subprocess.Popen([self.datalab.binary, "cdc", "run", self.source, self.target], cwd=ROOT,
+        return subprocess.Popen([self.datalab.binary, "cdc", "run", self.source, target or self.target], cwd=ROOT,
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
     def messages(self):
@@ -94,7 +95,19 @@ class Stream:
 
     def drop(self):
         self.datalab.run("cdc", "drop", self.source, self.target, check=False)
-        self.psql.query(f"DROP SCHEMA IF EXISTS {self.schema} CASCADE")
+        self.datalab.run("cdc", "drop", self.source, self.replica, check=False)
+        self.psql.query(f"DROP SCHEMA IF EXISTS {self.schema} CASCADE; DROP SCHEMA IF EXISTS {self.schema}_replica CASCADE")
+        # datalab's own schema goes too when nothing else is left in it.
+        self.psql.query("DO $$ BEGIN IF to_regclass('datalab.cdc_positions') IS NOT NULL THEN "
+                        "IF NOT EXISTS (SELECT 1 FROM datalab.cdc_positions) THEN DROP TABLE datalab.cdc_positions; "
+                        "END IF; END IF; "
+                        "IF EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = 'datalab') AND NOT EXISTS (SELECT 1 "
+                        "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'datalab') "
+                        "THEN DROP SCHEMA datalab; END IF; END $$")
+
+    def checksum(self, table):
+        return self.psql.scalar(f"SELECT count(*) || ':' || coalesce(md5(string_agg(t::text, '|' ORDER BY id)), '') "
+                                f"FROM {table} t")
 
 
 @pytest.fixture
@@ -285,8 +298,57 @@ def test_bad_sources_and_targets_are_refused_by_name(datalab, psql):
     result = datalab.run("cdc", "run", "postgres+cdc:///?publication=p&slot=Bad-Name", f"kafka://{BOOTSTRAP}/x",
                          check=False)
     assert result.returncode == 2 and "?slot=Bad-Name" in result.stderr
-    result = datalab.run("cdc", "run", "postgres+cdc:///?publication=p", "postgres:///?table=public.t", check=False)
+    result = datalab.run("cdc", "run", "postgres+cdc:///?publication=p", "s3://lake/changes/", check=False)
     assert result.returncode == 2 and "changes go to Kafka" in result.stderr
+    result = datalab.run("cdc", "run", "postgres+cdc:///?publication=p", "postgres:///?table=public.t", check=False)
+    assert result.returncode == 2 and "?schema=" in result.stderr
     result = datalab.run("cdc", "run", "postgres:///?table=public.t", f"kafka://{BOOTSTRAP}/x", check=False)
     assert result.returncode == 2 and "postgres+cdc://" in result.stderr
     assert psql.scalar(f"SELECT count(*) FROM pg_replication_slots WHERE slot_name LIKE 'datalab_nope_{tag}%'") == "0"
+
+
+def test_changes_applied_to_postgres_tables_by_key_end_equal_to_the_source(stream, psql):
+    big = "(SELECT string_agg(md5(random()::text), '') FROM generate_series(1, 400))"  # TOASTed out of line
+    psql.query(f"ALTER TABLE {stream.table} ADD COLUMN doc text")
+    psql.query(f"INSERT INTO {stream.table} SELECT g, md5(g::text), g, g / 8.0, g % 3 = 0, "
+               f"CASE WHEN g <= 5 THEN {big} END FROM generate_series(1, 5000) g")
+    replica = f"{stream.schema}_replica.items"
+    summary, _ = stream.run(target=stream.replica)
+    assert summary["snapshot rows"] == "5000"
+    assert stream.checksum(replica) == stream.checksum(stream.table)
+    assert psql.scalar(f"SELECT string_agg(a.attname, ',' ORDER BY a.attnum) FROM pg_index i JOIN pg_attribute a "
+                       f"ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey) "
+                       f"WHERE i.indrelid = '{replica}'::regclass AND i.indisprimary") == "id"
+
+    # Updates that leave the large values alone (the server does not resend them), in one
+    # batch with an insert of a large value and its update; deletes, a new key, a truncate-free
+    # large transaction, a column added.
+    psql.query(f"""UPDATE {stream.table} SET n = -n WHERE id <= 5;
+                   INSERT INTO {stream.table} VALUES (9000, 'big', 1, 1, true, {big});
+                   UPDATE {stream.table} SET v = 'touched' WHERE id = 9000;
+                   DELETE FROM {stream.table} WHERE id BETWEEN 100 AND 199;
+                   UPDATE {stream.table} SET id = 7000 WHERE id = 200;
+                   UPDATE {stream.table} SET amount = amount + 1;
+                   ALTER TABLE {stream.table} ADD COLUMN extra jsonb;
+                   UPDATE {stream.table} SET extra = '{{"k": [1, 2]}}' WHERE id % 10 = 0""")
+    stream.run(target=stream.replica)
+    assert stream.checksum(replica) == stream.checksum(stream.table)
+    assert psql.scalar(f"SELECT count(*) FROM {replica} WHERE id <= 5 AND length(doc) = 12800") == "5"
+
+    # Killed mid-stream under load, then resumed: the same table again.
+    busy = writer(psql, f"""INSERT INTO {stream.table} (id, v, n) VALUES (100000 + i, 'w', i);
+                            UPDATE {stream.table} SET n = n + 1 WHERE id = 1000 + i;
+                            DELETE FROM {stream.table} WHERE id = 4000 + i;""", 800)
+    try:
+        running = stream.start(target=stream.replica)
+        time.sleep(2.5)
+        running.send_signal(signal.SIGKILL)
+        running.wait()
+        assert running.returncode == -signal.SIGKILL
+    finally:
+        assert busy.wait(timeout=300) == 0, busy.stderr.read()
+    psql.query(f"TRUNCATE {stream.table}; INSERT INTO {stream.table} (id, v) VALUES (1, 'after truncate')")
+    summary, _ = stream.run(target=stream.replica)
+    assert summary["snapshot taken"] == "no"
+    assert stream.checksum(replica) == stream.checksum(stream.table)
+    assert int(psql.scalar("SELECT count(*) FROM datalab.cdc_positions")) >= 1

@@ -13,6 +13,7 @@
 #include "transfer/cdc/cdc_source.h"
 #include "transfer/cdc/cdc_stream.h"
 #include "transfer/cdc/kafka_change_sink.h"
+#include "transfer/cdc/postgres_change_sink.h"
 #include "transfer/endpoint.h"
 
 namespace datalab::cdc {
@@ -27,12 +28,15 @@ struct Arguments {
 
 std::unique_ptr<ChangeSink> make_sink(const std::string& target_text, const CdcSource& source, const Config& config) {
   const transfer::Endpoint target = transfer::parse_endpoint(target_text, config);
-  if (target.kind != transfer::EndpointKind::kafka) {
-    throw ConfigError(fmt::format("'{}': changes go to Kafka (kafka://host:port/prefix) for now; a table target "
-                                  "applied by primary key is not built yet",
-                                  target.masked));
+  switch (target.kind) {
+    case transfer::EndpointKind::kafka:
+      return std::make_unique<KafkaChangeSink>(target, config, source.stream_id(), source.slot, source.db.database);
+    case transfer::EndpointKind::postgres: return std::make_unique<PostgresChangeSink>(target, source.stream_id());
+    default:
+      throw ConfigError(fmt::format("'{}': changes go to Kafka (kafka://host:port/prefix) or PostgreSQL tables "
+                                    "(postgres://…[?schema=name]) for now",
+                                    target.masked));
   }
-  return std::make_unique<KafkaChangeSink>(target, config, source.stream_id(), source.slot, source.db.database);
 }
 
 std::string bytes_text(int64_t bytes) { return human_bytes(static_cast<uint64_t>(std::max<int64_t>(bytes, 0))); }
@@ -153,14 +157,17 @@ void run_cdc_until_caught_up(const std::string& source, const std::string& targe
 
 void add_cdc_command(CLI::App& root, AppContext& context) {
   auto args = std::make_shared<Arguments>();
-  auto* cdc = root.add_subcommand("cdc", "change data capture from PostgreSQL (logical replication) into Kafka");
+  auto* cdc = root.add_subcommand("cdc", "change data capture from PostgreSQL (logical replication) into Kafka or PostgreSQL tables");
   cdc->require_subcommand(1);
   const char* source_help = "postgres+cdc://user:pass@host:port/db?publication=P[&slot=S][&tables=schema.t,…]";
 
   auto* run_command = cdc->add_subcommand(
       "run", "snapshot the publication's tables, then stream their changes (stops cleanly on SIGINT/SIGTERM)");
   run_command->add_option("source", args->source, source_help)->required();
-  run_command->add_option("target", args->target, "kafka://host:port/prefix (topics prefix.schema.table)")->required();
+  run_command->add_option("target", args->target,
+                          "kafka://host:port/prefix (topics prefix.schema.table) or postgres://…[?schema=name] "
+                          "(tables merged by primary key)")
+      ->required();
   run_command->add_flag("--until-caught-up", args->until_caught_up,
                         "stop once every change committed before the start is stored (a batch run)");
   run_command->add_option("--flush-interval-ms", args->flush_interval_ms,
@@ -179,7 +186,7 @@ void add_cdc_command(CLI::App& root, AppContext& context) {
 
   auto* drop_command = cdc->add_subcommand("drop", "drop the slot and the publication (and the target's position)");
   drop_command->add_option("source", args->source, source_help)->required();
-  drop_command->add_option("target", args->target, "kafka://…/prefix: also forget the position stored there");
+  drop_command->add_option("target", args->target, "kafka://…/prefix or postgres://…: also forget the position stored there");
   drop_command->callback([args, &context] { drop(*args, context); });
   for (auto* command : {run_command, status_command, drop_command}) command->fallthrough();
 }

@@ -46,6 +46,7 @@ int64_t take_snapshot(PgConnection& sql, const std::string& snapshot, Lsn consis
     sql.exec("SET TRANSACTION SNAPSHOT " + sql.literal(snapshot));
     for (const uint32_t oid : tables) {
       TableShape& shape = shapes[oid] = load_table_shape(sql, oid);
+      sink.snapshot_begins(shape);
       std::vector<std::string> columns;
       for (const auto& c : shape.columns) columns.push_back(quote_identifier(c.name));
       sql.exec(fmt::format("DECLARE datalab_snapshot NO SCROLL CURSOR FOR SELECT {} FROM {}.{}",

@@ -42,6 +42,9 @@ class ChangeSink {
   virtual ~ChangeSink() = default;
   // The position stored with the last changes made durable; nullopt when none were.
   virtual std::optional<Lsn> stored_position() = 0;
+  // The snapshot rows of `table` follow: they are the whole table (a sink holding rows of
+  // an earlier stream replaces them).
+  virtual void snapshot_begins(const TableShape& table) { (void)table; }
   virtual void write(const Change& change) = 0;
   // Makes every change written since the last commit durable, with `position`, at once.
   virtual void commit(Lsn position) = 0;
