@@ -44,6 +44,7 @@ import argparse
 import datetime
 import os
 import re
+import shutil
 import signal
 import statistics
 import struct
@@ -455,6 +456,7 @@ def run_datalab(a, res):
             t0 = time.perf_counter()
             wall, rss, cpu, out, err, rc = timed([a.datalab, "cdc", "run", cdc_url(DL), kafka_url(DL),
                                                   "--until-caught-up"])
+            time.sleep(0.1)  # a sample after its last commit
             first = mon.first_above(base)
             mon.stop()
             if rc != 0:
@@ -784,6 +786,10 @@ def main():
     finally:
         if not a.keep:
             sql(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE")
+            if res.errors:
+                log(f"logs kept in {WORK} (a measurement failed)")
+            else:
+                shutil.rmtree(WORK, ignore_errors=True)
     report(a, res, out)
     ended = datetime.datetime.now(datetime.timezone.utc)
     out.append(f"1-minute load average {min(load):.2f}–{max(load):.2f}. Ended {ended:%H:%M} UTC.")

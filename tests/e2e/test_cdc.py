@@ -47,9 +47,10 @@ class Stream:
         report = json.loads(result.stdout)
         return next(s["summary"] for s in report if "summary" in s), [s["note"] for s in report if "note" in s]
 
-    def start(self, target=None):
+    def start(self, target=None, *extra):
         """A long-running `cdc run` (until it is signalled)."""
-        return subprocess.Popen([self.datalab.binary, "cdc", "run", self.source, target or self.target], cwd=ROOT,
+        return subprocess.Popen([self.datalab.binary, "cdc", "run", self.source, target or self.target, *extra],
+                                cwd=ROOT,
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
     def messages(self):
@@ -352,3 +353,64 @@ def test_changes_applied_to_postgres_tables_by_key_end_equal_to_the_source(strea
     assert summary["snapshot taken"] == "no"
     assert stream.checksum(replica) == stream.checksum(stream.table)
     assert int(psql.scalar("SELECT count(*) FROM datalab.cdc_positions")) >= 1
+
+
+def restart(service):
+    script = os.path.join(ROOT, "services", f"{service}.sh")
+    subprocess.run([script, "stop"], check=True, capture_output=True, timeout=180)
+    time.sleep(2)
+    subprocess.run([script, "start"], check=True, capture_output=True, timeout=180)
+
+
+def wait_until(condition, seconds=120):
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        if condition():
+            return True
+        time.sleep(1)
+    return False
+
+
+def test_a_long_running_stream_outlives_a_broker_restart(stream, psql):
+    psql.query(f"INSERT INTO {stream.table} SELECT g, 'v', 0, g, true FROM generate_series(1, 2000) g")
+    stream.run()
+    busy = writer(psql, f"""INSERT INTO {stream.table} VALUES (10000 + i, 'new', i, i, false);
+                            UPDATE {stream.table} SET n = n + 1 WHERE id = i;""", 2000, pause="0.004")
+    running = stream.start(None, "--retry-seconds", "1")
+    try:
+        time.sleep(2)
+        restart("kafka")
+        assert busy.wait(timeout=300) == 0, busy.stderr.read()
+        # It catches up by itself once the broker is back.
+        assert wait_until(lambda: stream.replayed() == stream.source_rows()), "the stream did not catch up"
+        assert running.poll() is None, "the stream ended instead of resuming"
+    finally:
+        subprocess.run([os.path.join(ROOT, "services", "kafka.sh"), "start"], capture_output=True, timeout=180)
+        running.send_signal(signal.SIGTERM)
+        _, err = running.communicate(timeout=60)
+    assert running.returncode == 0, err
+    assert "resuming" in err
+    changes = [c for c in stream.changes() if c["op"] != "r"]
+    seen = [(c["source"]["lsn"], c["op"], json.dumps(c["after"] or c["before"], default=str)) for c in changes]
+    assert len(seen) == len(set(seen)) == 4000
+
+
+def test_a_long_running_stream_into_tables_outlives_a_database_restart(stream, psql):
+    psql.query(f"INSERT INTO {stream.table} SELECT g, 'v', 0, g, true FROM generate_series(1, 5000) g")
+    replica = f"{stream.schema}_replica.items"
+    stream.run(target=stream.replica)
+    running = stream.start(stream.replica, "--retry-seconds", "1")
+    try:
+        psql.query(f"UPDATE {stream.table} SET n = n + 1 WHERE id % 2 = 0")
+        time.sleep(0.3)
+        restart("postgres")  # source and target both: the same server here
+        psql.query(f"DELETE FROM {stream.table} WHERE id > 4000; "
+                   f"INSERT INTO {stream.table} VALUES (9001, 'after restart', 1, 1, true)")
+        assert wait_until(lambda: stream.checksum(replica) == stream.checksum(stream.table)), \
+            "the replica did not catch up after the restart"
+        assert running.poll() is None, "the stream ended instead of resuming"
+    finally:
+        running.send_signal(signal.SIGTERM)
+        _, err = running.communicate(timeout=60)
+    assert running.returncode == 0, err
+    assert "resuming" in err

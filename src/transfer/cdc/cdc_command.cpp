@@ -2,7 +2,10 @@
 
 #include <unistd.h>
 
+#include <atomic>
+#include <chrono>
 #include <memory>
+#include <thread>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -24,6 +27,7 @@ struct Arguments {
   std::string source, target, max_lag;
   bool until_caught_up = false, drop_over_limit = false;
   int flush_interval_ms = 500;
+  int retry_seconds = 5;
 };
 
 std::unique_ptr<ChangeSink> make_sink(const std::string& target_text, const CdcSource& source, const Config& config) {
@@ -60,6 +64,23 @@ int64_t parse_bytes(const std::string& text) {
   throw ConfigError(fmt::format("--max-lag {}: expected a size such as 512MB or 2GB", text));
 }
 
+// A new sink for a resumed stream; while its service is still down, tries again every
+// --retry-seconds. nullptr when a stop was asked for meanwhile.
+std::unique_ptr<ChangeSink> connect_with_retries(const Arguments& args, const CdcSource& source, const Config& config,
+                                                 const std::atomic<bool>& stop) {
+  for (;;) {
+    try {
+      return make_sink(args.target, source, config);
+    } catch (const ServiceError& e) {
+      spdlog::warn("cdc: {}; trying again in {} s", e.what(), args.retry_seconds);
+    }
+    for (int waited = 0; waited < args.retry_seconds * 10; ++waited) {
+      if (stop.load()) return nullptr;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  }
+}
+
 void run(const Arguments& args, AppContext& context) {
   const CdcSource source = cdc_source_of(transfer::parse_endpoint(args.source, context.config));
   auto sink = make_sink(args.target, source, context.config);
@@ -69,7 +90,26 @@ void run(const Arguments& args, AppContext& context) {
   options.stop = &stop_on_signals();
   options.progress = !args.until_caught_up;
   if (!args.until_caught_up) spdlog::info("cdc: streaming {} into {} (Ctrl-C stops)", source.masked, sink->describe());
-  const StreamResult result = run_stream(source, *sink, options);
+  StreamResult result;
+  for (;;) {
+    try {
+      run_stream(source, *sink, options, result);
+      break;
+    } catch (const ServiceError& e) {
+      // A batch run reports the failure; a long-running stream outlives a restart of its
+      // server, broker or target: it resumes from the position the target holds.
+      if (args.until_caught_up || options.stop->load()) throw;
+      ++result.restarts;
+      spdlog::warn("cdc: {}; resuming in {} s from the position stored at the target", e.what(), args.retry_seconds);
+      for (int waited = 0; waited < args.retry_seconds * 10 && !options.stop->load(); ++waited) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      }
+      if (options.stop->load()) break;
+      sink.reset();  // its connection or producer may be broken: a new one
+      sink = connect_with_retries(args, source, context.config, *options.stop);
+      if (!sink) break;
+    }
+  }
   Report report(context.format);
   report.summary("cdc run", {
       {"source", source.masked},
@@ -83,6 +123,7 @@ void run(const Arguments& args, AppContext& context) {
       {"position before", lsn_text(result.started_at)},
       {"position after", lsn_text(result.stored_at)},
       {"seconds", fmt::format("{:.3f}", result.seconds)},
+      {"restarts", std::to_string(result.restarts)},
       {"changes/s", result.seconds > 0 ? human_rate((result.changes + result.snapshot_rows) / result.seconds) : "-"},
   });
   for (const auto& note : result.notes) report.note(note);
@@ -173,6 +214,10 @@ void add_cdc_command(CLI::App& root, AppContext& context) {
   run_command->add_option("--flush-interval-ms", args->flush_interval_ms,
                           "longest wait between a commit at the source and its storing at the target")
       ->check(CLI::Range(1, 60'000))
+      ->capture_default_str();
+  run_command->add_option("--retry-seconds", args->retry_seconds,
+                          "a long-running stream whose server, broker or target failed resumes after this long")
+      ->check(CLI::Range(1, 3600))
       ->capture_default_str();
   run_command->callback([args, &context] { run(*args, context); });
 

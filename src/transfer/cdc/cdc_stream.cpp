@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <map>
+#include <thread>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -93,18 +94,27 @@ bool same_key(const TableShape& table, const pgoutput::Tuple& a, const pgoutput:
 
 class Stream {
  public:
-  Stream(const CdcSource& source, ChangeSink& sink, const StreamOptions& options)
-      : source_(source), sink_(sink), options_(options), sql_(source.db) {
+  Stream(const CdcSource& source, ChangeSink& sink, const StreamOptions& options, StreamResult& result)
+      : source_(source), sink_(sink), options_(options), sql_(source.db), result_(result) {
     use_canonical_text_output(sql_);
   }
 
-  StreamResult run() {
+  void run() {
     const auto started = Clock::now();
     const std::vector<uint32_t> tables = ensure_publication(sql_, source_);
     std::optional<Lsn> stored = sink_.stored_position();
-    const PgResult slot = sql_.exec(
-        "SELECT plugin, database, active, coalesce(active_pid::text, '') FROM pg_replication_slots WHERE slot_name = $1",
-        {source_.slot});
+    const auto slot_row = [&] {
+      return sql_.exec(
+          "SELECT plugin, database, active, coalesce(active_pid::text, '') FROM pg_replication_slots "
+          "WHERE slot_name = $1",
+          {source_.slot});
+    };
+    PgResult slot = slot_row();
+    // A reader that just lost its connection (a resumed stream's own) holds the slot a moment longer.
+    for (int waited = 0; slot.rows() == 1 && slot.value(0, 2) == "t" && waited < 20; ++waited) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(500));
+      slot = slot_row();
+    }
     bool slot_exists = slot.rows() == 1;
     if (slot_exists) {
       if (slot.value(0, 0) != "pgoutput" || slot.value(0, 1) != source_.db.database) {
@@ -132,16 +142,16 @@ class Stream {
     if (!slot_exists) {
       const CreatedSlot created = replication.create_slot(source_.slot);
       result_.snapshot = true;
-      result_.snapshot_rows = take_snapshot(sql_, created.snapshot, created.consistent_point, tables, shapes_, sink_);
+      result_.snapshot_rows += take_snapshot(sql_, created.snapshot, created.consistent_point, tables, shapes_, sink_);
       sink_.commit(created.consistent_point);
       stored = created.consistent_point;
     }
-    position_ = acked_ = result_.started_at = result_.stored_at = *stored;
+    position_ = acked_ = result_.stored_at = *stored;
+    if (!result_.started_at) result_.started_at = *stored;
     const Lsn stop_at = parse_lsn(sql_.exec("SELECT pg_current_wal_lsn()::text").value(0, 0));
     replication.start(source_.slot, source_.publication, position_);
     stream(replication, stop_at);
-    result_.seconds = seconds_since(started);
-    return result_;
+    result_.seconds += seconds_since(started);
   }
 
  private:
@@ -301,7 +311,7 @@ class Stream {
   StreamOptions options_;
   PgConnection sql_;  // catalog lookups and the snapshot, beside the replication connection
   std::map<uint32_t, TableShape> shapes_;
-  StreamResult result_;
+  StreamResult& result_;
   Lsn position_ = 0;    // where the sink's stored changes end: earlier transactions are skipped
   Lsn acked_ = 0;       // the last position confirmed to the server
   Lsn server_end_ = 0;  // the server's WAL position from its last keepalive
@@ -315,8 +325,8 @@ class Stream {
 
 }  // namespace
 
-StreamResult run_stream(const CdcSource& source, ChangeSink& sink, const StreamOptions& options) {
-  return Stream(source, sink, options).run();
+void run_stream(const CdcSource& source, ChangeSink& sink, const StreamOptions& options, StreamResult& result) {
+  Stream(source, sink, options, result).run();
 }
 
 }  // namespace datalab::cdc

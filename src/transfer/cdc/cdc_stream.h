@@ -40,9 +40,11 @@ struct StreamResult {
   int64_t skipped_transactions = 0;  // sent again by the server, already held by the sink
   Lsn started_at = 0, stored_at = 0;
   double seconds = 0;
+  int restarts = 0;                // a long-running stream that lost its server or broker and resumed
   std::vector<std::string> notes;  // schema changes, a slot taken again, …
 };
 
-StreamResult run_stream(const CdcSource& source, ChangeSink& sink, const StreamOptions& options);
+// Adds to `result` as it goes, so a run that fails still tells what it stored before.
+void run_stream(const CdcSource& source, ChangeSink& sink, const StreamOptions& options, StreamResult& result);
 
 }  // namespace datalab::cdc
