@@ -98,17 +98,21 @@ class Stream:
         self.datalab.run("cdc", "drop", self.source, self.target, check=False)
         self.datalab.run("cdc", "drop", self.source, self.replica, check=False)
         self.psql.query(f"DROP SCHEMA IF EXISTS {self.schema} CASCADE; DROP SCHEMA IF EXISTS {self.schema}_replica CASCADE")
-        # datalab's own schema goes too when nothing else is left in it.
-        self.psql.query("DO $$ BEGIN IF to_regclass('datalab.cdc_positions') IS NOT NULL THEN "
-                        "IF NOT EXISTS (SELECT 1 FROM datalab.cdc_positions) THEN DROP TABLE datalab.cdc_positions; "
-                        "END IF; END IF; "
-                        "IF EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = 'datalab') AND NOT EXISTS (SELECT 1 "
-                        "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'datalab') "
-                        "THEN DROP SCHEMA datalab; END IF; END $$")
+        drop_positions_if_empty(self.psql)
 
     def checksum(self, table):
         return self.psql.scalar(f"SELECT count(*) || ':' || coalesce(md5(string_agg(t::text, '|' ORDER BY id)), '') "
                                 f"FROM {table} t")
+
+
+def drop_positions_if_empty(psql):
+    """datalab.cdc_positions, and datalab's schema, go when nothing else is left in them."""
+    psql.query("DO $$ BEGIN IF to_regclass('datalab.cdc_positions') IS NOT NULL THEN "
+               "IF NOT EXISTS (SELECT 1 FROM datalab.cdc_positions) THEN DROP TABLE datalab.cdc_positions; "
+               "END IF; END IF; "
+               "IF EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = 'datalab') AND NOT EXISTS (SELECT 1 "
+               "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'datalab') "
+               "THEN DROP SCHEMA datalab; END IF; END $$")
 
 
 @pytest.fixture
@@ -303,6 +307,18 @@ def test_bad_sources_and_targets_are_refused_by_name(datalab, psql):
     assert result.returncode == 2 and "changes go to Kafka" in result.stderr
     result = datalab.run("cdc", "run", "postgres+cdc:///?publication=p", "postgres:///?table=public.t", check=False)
     assert result.returncode == 2 and "?schema=" in result.stderr
+    # Into the very tables it reads: refused before anything is written.
+    psql.query(f"CREATE SCHEMA cdc_self_{tag}; CREATE TABLE cdc_self_{tag}.t (id int PRIMARY KEY); "
+               f"INSERT INTO cdc_self_{tag}.t VALUES (1)")
+    source = f"postgres+cdc:///?publication=self_{tag}&slot=self_{tag}&tables=cdc_self_{tag}.t"
+    try:
+        result = datalab.run("cdc", "run", source, "postgres:///", "--until-caught-up", check=False)
+        assert result.returncode == 2 and "is the published table itself" in result.stderr, result.stderr
+        assert psql.scalar(f"SELECT count(*) FROM cdc_self_{tag}.t") == "1"
+    finally:
+        datalab.run("cdc", "drop", source, "postgres:///", check=False)
+        psql.query(f"DROP SCHEMA cdc_self_{tag} CASCADE")
+        drop_positions_if_empty(psql)
     result = datalab.run("cdc", "run", "postgres:///?table=public.t", f"kafka://{BOOTSTRAP}/x", check=False)
     assert result.returncode == 2 and "postgres+cdc://" in result.stderr
     assert psql.scalar(f"SELECT count(*) FROM pg_replication_slots WHERE slot_name LIKE 'datalab_nope_{tag}%'") == "0"

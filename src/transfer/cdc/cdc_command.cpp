@@ -35,7 +35,7 @@ std::unique_ptr<ChangeSink> make_sink(const std::string& target_text, const CdcS
   switch (target.kind) {
     case transfer::EndpointKind::kafka:
       return std::make_unique<KafkaChangeSink>(target, config, source.stream_id(), source.slot, source.db.database);
-    case transfer::EndpointKind::postgres: return std::make_unique<PostgresChangeSink>(target, source.stream_id());
+    case transfer::EndpointKind::postgres: return std::make_unique<PostgresChangeSink>(target, source.stream_id(), source.publication, source.slot);
     default:
       throw ConfigError(fmt::format("'{}': changes go to Kafka (kafka://host:port/prefix) or PostgreSQL tables "
                                     "(postgres://…[?schema=name]) for now",

@@ -59,8 +59,9 @@ std::string joined(const std::vector<std::string>& names, const std::string& for
 
 }  // namespace
 
-PostgresChangeSink::PostgresChangeSink(const transfer::Endpoint& target, const std::string& stream_id)
-    : db_(settings_of(target)), masked_(target.masked), stream_id_(stream_id) {
+PostgresChangeSink::PostgresChangeSink(const transfer::Endpoint& target, const std::string& stream_id,
+                                       const std::string& publication, const std::string& slot)
+    : db_(settings_of(target)), masked_(target.masked), stream_id_(stream_id), publication_(publication), slot_(slot) {
   const auto schema = target.options.find("schema");
   if (schema != target.options.end()) schema_ = schema->second;
 }
@@ -102,6 +103,14 @@ PostgresChangeSink::Table& PostgresChangeSink::ready(const TableShape& shape) {
   Table table;
   table.schema = schema_.empty() ? shape.schema : schema_;
   table.name = shape.name;
+  // The stream's own slot here and the table in its publication: the target is the source.
+  if (db_.exec("SELECT 1 FROM pg_publication_tables p, pg_replication_slots s WHERE p.pubname = $1 AND "
+               "p.schemaname = $2 AND p.tablename = $3 AND s.slot_name = $4 AND s.database = current_database()",
+               {publication_, table.schema, table.name, slot_})
+          .rows() > 0) {
+    throw ConfigError(fmt::format("{} is the published table itself: give the target ?schema=name for the copies",
+                                  shape.qualified()));
+  }
   table.source_columns = shape.columns;
   for (const auto& column : shape.columns) table.columns.push_back(column.name);
   for (const int k : shape.primary_key) table.key.push_back(shape.columns[k].name);

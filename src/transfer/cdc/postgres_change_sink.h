@@ -21,8 +21,10 @@ namespace datalab::cdc {
 
 class PostgresChangeSink : public ChangeSink {
  public:
-  // `stream_id` names the source stream in datalab.cdc_positions (host:port/db/slot).
-  PostgresChangeSink(const transfer::Endpoint& target, const std::string& stream_id);
+  // `stream_id` names the source stream in datalab.cdc_positions (host:port/db/slot); the
+  // publication and slot tell a target table that is the published table itself.
+  PostgresChangeSink(const transfer::Endpoint& target, const std::string& stream_id, const std::string& publication,
+                     const std::string& slot);
 
   std::optional<Lsn> stored_position() override;
   void snapshot_begins(const TableShape& table) override;
@@ -52,7 +54,7 @@ class PostgresChangeSink : public ChangeSink {
   void apply(Table& table);  // merges the table's pending changes (inside the open transaction)
 
   PgConnection db_;
-  std::string masked_, schema_, stream_id_;
+  std::string masked_, schema_, stream_id_, publication_, slot_;
   std::map<uint32_t, Table> tables_;  // by source OID
   bool open_ = false;
   int64_t sequence_ = 0;
