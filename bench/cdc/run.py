@@ -41,6 +41,7 @@ messages with "op":"u" after the offset where it started): each must be N.
         [--only limit,datalab,debezium] [--keep] [--recreate]
 """
 import argparse
+import collections
 import datetime
 import os
 import re
@@ -315,6 +316,46 @@ def slot_state(slot):
     return (r[0][0], lsn_int(r[0][1]) if r[0][1] else 0) if r else (False, 0)
 
 
+class WalCpu:
+    """CPU seconds (user+sys) that the slot's walsender (the server process decoding the WAL
+    with pgoutput) spends between start() and stop(): its active_pid sampled every 50 ms, its
+    /proc CPU time read each time (a walsender that was already there counts from start())."""
+
+    def __init__(self, slot):
+        self.slot, self.base, self.last = slot, {}, {}
+        self._stop = threading.Event()
+        self.c = pg()
+
+    def _pid(self):
+        cur = self.c.cursor()
+        cur.execute("SELECT active_pid FROM pg_replication_slots WHERE slot_name = %s", (self.slot,))
+        r = cur.fetchone()
+        return r[0] if r else None
+
+    def start(self):
+        pid = self._pid()
+        if pid:
+            self.base[pid] = proc_cpu_rss(pid)[0] or 0
+
+        def loop():
+            while not self._stop.is_set():
+                pid = self._pid()
+                if pid:
+                    cpu = proc_cpu_rss(pid)[0]
+                    if cpu is not None:
+                        self.last[pid] = cpu
+                self._stop.wait(0.05)
+        self._t = threading.Thread(target=loop, daemon=True)
+        self._t.start()
+        return self
+
+    def stop(self):
+        self._stop.set()
+        self._t.join()
+        self.c.close()
+        return sum(v - self.base.get(k, 0) for k, v in self.last.items()) if self.last else None
+
+
 def wait_slot_active(slot, timeout, p=None):
     deadline = time.time() + timeout
     while time.time() < deadline:
@@ -405,7 +446,9 @@ def run_limit(a, res):
             cmd = [f"{PG_BIN}/pg_recvlogical", "-h", ENV["DB_HOST"], "-p", ENV["DB_PORT"], "-U", ENV["POSTGRES_USER"],
                    "-d", ENV["POSTGRES_DB"], "--slot", x["slot"], "--start", f"--endpos={endpos}", "--no-loop",
                    "-o", "proto_version=1", "-o", f"publication_names={x['pub']}", "-F", "0", "-f", out]
+            ws = WalCpu(x["slot"]).start()
             wall, rss, cpu, _, err, rc = timed(cmd)
+            wcpu = ws.stop()
             if rc != 0:
                 res.fail("limit", f"pg_recvlogical exited {rc}: {err.strip()[-500:]}")
                 return
@@ -416,7 +459,7 @@ def run_limit(a, res):
             if counts.get("U", 0) != a.rows:
                 res.fail("limit", f"decoded {counts.get('U', 0):,} updates, expected {a.rows:,}")
                 return
-            res.add("limit", seconds=wall, cpu=cpu, rss=rss, writer=w1 - w0, mib=size, txns=counts.get("C", 0))
+            res.add("limit", seconds=wall, cpu=cpu, rss=rss, wal=wcpu, writer=w1 - w0, mib=size, txns=counts.get("C", 0))
     finally:
         if not a.keep:
             drop_slot_and_publication(x)
@@ -453,12 +496,14 @@ def run_datalab(a, res):
             w0, w1, _ = write_updates(a.rows, a.batch)
             base = end_offset(DL["topic"])
             mon = EndOffsets(DL["topic"]).start()
+            ws = WalCpu(DL["slot"]).start()
             t0 = time.perf_counter()
             wall, rss, cpu, out, err, rc = timed([a.datalab, "cdc", "run", cdc_url(DL), kafka_url(DL),
                                                   "--until-caught-up"])
             time.sleep(0.1)  # a sample after its last commit
             first = mon.first_above(base)
             mon.stop()
+            wcpu = ws.stop()
             if rc != 0:
                 res.fail("datalab batch", f"exit {rc}: {err.strip()[-500:]}")
                 break
@@ -469,7 +514,7 @@ def run_datalab(a, res):
             if ops.get("u", 0) != a.rows:
                 res.fail("datalab batch", f"{ops.get('u', 0):,} updates in the topic, expected {a.rows:,}")
                 break
-            res.add("datalab batch", seconds=wall, cpu=cpu, rss=rss, writer=w1 - w0,
+            res.add("datalab batch", seconds=wall, cpu=cpu, rss=rss, wal=wcpu, writer=w1 - w0,
                     first=(first - t0) if first else None)
         for r in range(a.repeat):
             # lag: datalab streams while the writer runs
@@ -485,6 +530,7 @@ def run_datalab(a, res):
                 time.sleep(1)
                 cpu0, _ = proc_cpu_rss(p.pid)
                 mon = EndOffsets(DL["topic"]).start()
+                ws = WalCpu(DL["slot"]).start()
                 w0, w1, wend = write_updates(a.rows, a.batch)
                 target = lsn_int(wend)
                 # done: the slot's confirmed position passed the writer's end, or the topic stood still 10 s
@@ -499,6 +545,7 @@ def run_datalab(a, res):
                 final = mon.last()
                 last = mon.first_at_least(final)
                 mon.stop()
+                wcpu = ws.stop()
             finally:
                 rc = stop_process(p)
                 errf.close()
@@ -510,7 +557,7 @@ def run_datalab(a, res):
                 res.fail("datalab lag", f"{ops.get('u', 0):,} updates in the topic, expected {a.rows:,}; "
                          f"{open(errf.name).read()[-300:]}")
                 break
-            res.add("datalab lag", seconds=last - w0, lag=lag, writer=w1 - w0, cpu=cpu1 - cpu0, rss=rss)
+            res.add("datalab lag", seconds=last - w0, lag=lag, writer=w1 - w0, cpu=cpu1 - cpu0, rss=rss, wal=wcpu)
     finally:
         if not a.keep:
             datalab_cleanup(a, positions_existed)
@@ -621,12 +668,14 @@ def run_debezium(a, res):
             w0, w1, _ = write_updates(a.rows, a.batch)
             base = end_offset(DBZ["topic"])
             mon = EndOffsets(DBZ["topic"]).start()
+            ws = WalCpu(DBZ["slot"]).start()
             t0 = time.perf_counter()
             p = start_connect(d)
             done = mon.wait_for(base + a.rows, 1800, alive=lambda: p.poll() is None)
             first = mon.first_above(base)
             cpu, rss = proc_cpu_rss(java_pid(p))
             mon.stop()
+            wcpu = ws.stop()
             if done is None:
                 res.fail("debezium batch", f"{end_offset(DBZ['topic']) - base:,} of {a.rows:,} changes: "
                          f"{connect_error(d)}")
@@ -638,7 +687,7 @@ def run_debezium(a, res):
             if ops.get("u", 0) != a.rows:
                 res.fail("debezium batch", f"{ops.get('u', 0):,} updates in the topic, expected {a.rows:,}")
                 break
-            res.add("debezium batch", seconds=done - t0, cpu=cpu, rss=rss, writer=w1 - w0,
+            res.add("debezium batch", seconds=done - t0, cpu=cpu, rss=rss, wal=wcpu, writer=w1 - w0,
                     first=(first - t0) if first else None)
         for r in range(a.repeat):
             # lag: the worker streams while the writer runs
@@ -649,10 +698,12 @@ def run_debezium(a, res):
             base = end_offset(DBZ["topic"])
             cpu0, _ = proc_cpu_rss(java_pid(p))
             mon = EndOffsets(DBZ["topic"]).start()
+            ws = WalCpu(DBZ["slot"]).start()
             w0, w1, _ = write_updates(a.rows, a.batch)
             done = mon.wait_for(base + a.rows, 1800, alive=lambda: p.poll() is None)
             cpu1, rss = proc_cpu_rss(java_pid(p))
             mon.stop()
+            wcpu = ws.stop()
             if done is None:
                 res.fail("debezium lag", f"{end_offset(DBZ['topic']) - base:,} of {a.rows:,} changes: "
                          f"{connect_error(d)}")
@@ -664,10 +715,20 @@ def run_debezium(a, res):
             if ops.get("u", 0) != a.rows:
                 res.fail("debezium lag", f"{ops.get('u', 0):,} updates in the topic, expected {a.rows:,}")
                 break
-            res.add("debezium lag", seconds=done - w0, lag=done - w1, writer=w1 - w0, cpu=cpu1 - cpu0, rss=rss)
+            res.add("debezium lag", seconds=done - w0, lag=done - w1, writer=w1 - w0, cpu=cpu1 - cpu0, rss=rss, wal=wcpu)
     finally:
         if p is not None:
             stop_process(p)
+        try:
+            with open(f"{d}/connect.log") as f:
+                found = [m.groups() for m in (re.match(r"\[[^]]*\] (WARN|ERROR) (.{0,100})", ln) for ln in f) if m]
+            if found:
+                common = collections.Counter(f"{lv} {re.sub(r'[0-9]+', 'N', msg)}" for lv, msg in found).most_common(2)
+                res.notes.append(f"Kafka Connect logged {sum(lv == 'WARN' for lv, _ in found):,} WARN and "
+                                 f"{sum(lv == 'ERROR' for lv, _ in found):,} ERROR lines; the most common: " +
+                                 "; ".join(f"{k.strip()!r} ×{v:,}" for k, v in common))
+        except OSError:
+            pass
         if not a.keep:
             debezium_cleanup(d)
 
@@ -681,7 +742,7 @@ def java_pid(p):
 
 class Results:
     def __init__(self):
-        self.runs, self.errors, self.snapshot = {}, {}, {}
+        self.runs, self.errors, self.snapshot, self.notes = {}, {}, {}, []
 
     def add(self, key, **kw):
         self.runs.setdefault(key, []).append(kw)
@@ -716,17 +777,18 @@ def report(a, res, out):
     out += [f"**Batch: {n:,} updates committed, then the reader started and timed until all {n:,} are stored** "
             f"(median of {a.repeat}; writer: {fmt(res.med('datalab batch', 'writer') or res.med('limit', 'writer'))} s "
             f"for the {n:,} updates in transactions of {a.batch:,} rows)", "",
-            "| approach | seconds | changes/s | first change after | CPU s (user+sys) | peak memory | "
-            "changes/s ÷ limit's | changes/s ÷ Debezium's |",
-            "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+            "| approach | seconds | changes/s | first change after | reader CPU s (user+sys) | walsender CPU s | "
+            "reader peak memory | changes/s ÷ limit's | changes/s ÷ Debezium's |",
+            "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for key, label in labels.items():
         s = res.med(key, "seconds")
         if s is None:
             why = res.errors.get(key, "not run").replace("|", "/").replace("\n", " ")
-            out.append(f"| {label} | failed: {why[:400]} | | | | | | |")
+            out.append(f"| {label} | failed: {why[:400]} | | | | | | | |")
             continue
         first = res.med(key, "first")
         out.append(f"| {label} | {s:.2f} | {n / s:,.0f} | {fmt(first, '.2f', ' s')} | {fmt(res.med(key, 'cpu'))} | "
+                   f"{fmt(res.med(key, 'wal'))} | "
                    f"{fmt(res.peak(key, 'rss'), '.0f', ' MiB')} | {fmt(lim / s if lim else None, '.2f', '×')} | "
                    f"{fmt(dbz / s if dbz else None, '.2f', '×')} |")
     out.append("")
@@ -735,21 +797,24 @@ def report(a, res, out):
             "lag = from the writer's last commit until the last change is in Kafka; changes/s = over the writer's "
             "start → the last change in Kafka)", "",
             "| approach | writer seconds | lag after the writer (s) | changes/s end to end | reader CPU s | "
-            "changes/s ÷ Debezium's |",
-            "| --- | ---: | ---: | ---: | ---: | ---: |"]
+            "walsender CPU s | changes/s ÷ Debezium's |",
+            "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for key, label in (("datalab lag", "datalab cdc run (streaming)"),
                        ("debezium lag", f"Debezium {DEBEZIUM_VERSION} on Kafka Connect {CONNECT_VERSION}")):
         s = res.med(key, "seconds")
         if s is None:
             why = res.errors.get(key, "not run").replace("|", "/").replace("\n", " ")
-            out.append(f"| {label} | failed: {why[:400]} | | | | |")
+            out.append(f"| {label} | failed: {why[:400]} | | | | | |")
             continue
         out.append(f"| {label} | {fmt(res.med(key, 'writer'))} | {fmt(res.med(key, 'lag'))} | {n / s:,.0f} | "
-                   f"{fmt(res.med(key, 'cpu'))} | {fmt(dbz_lag / s if dbz_lag else None, '.2f', '×')} |")
+                   f"{fmt(res.med(key, 'cpu'))} | {fmt(res.med(key, 'wal'))} | "
+                   f"{fmt(dbz_lag / s if dbz_lag else None, '.2f', '×')} |")
     out.append("")
     if res.snapshot:
         out.append("Snapshots (not timed above): " + ", ".join(
             f"{k} {v:.1f} s for {n:,} rows" for k, v in res.snapshot.items()) + ".")
+    for note in res.notes:
+        out.append(note + ".")
     for key, why in res.errors.items():
         if key not in res.runs:
             continue

@@ -24,15 +24,8 @@ KafkaChangeSink::KafkaChangeSink(const transfer::Endpoint& target, const Config&
       throw ConfigError(fmt::format("'{}': unknown option ?{}= (a change stream into Kafka takes partitions)",
                                     target.masked, name));
     }
-    try {
-      std::size_t used = 0;
-      partitions_ = std::stoi(value, &used);
-      if (used != value.size() || partitions_ < 1) throw std::invalid_argument("range");
-    } catch (const std::exception&) {
-      throw ConfigError(fmt::format("'{}': ?partitions={} (expected a whole number of at least 1)", target.masked,
-                                    value));
-    }
   }
+  partitions_ = transfer::kafka_partitions_of(target, 1);
   names_ = {target.topic, database};
   position_key_ = target.topic + "\n" + stream_id;
   transactional_id_ = fmt::format("datalab-cdc-{}-{}", target.topic, slot);

@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include "core/error.h"
+#include "storage/postgres/copy_in.h"
 #include "storage/postgres/logical_replication.h"
 #include "storage/postgres/staging_table.h"
 
@@ -27,23 +28,6 @@ PostgresSettings settings_of(const transfer::Endpoint& e) {
                                   e.masked));
   }
   return {e.host, e.port, e.database, e.user, e.password};
-}
-
-// One value of a COPY text row.
-void append_copy_value(std::string& out, const std::optional<std::string>& value) {
-  if (!value) {
-    out += "\\N";
-    return;
-  }
-  for (const char c : *value) {
-    switch (c) {
-      case '\\': out += "\\\\"; break;
-      case '\t': out += "\\t"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      default: out += c;
-    }
-  }
 }
 
 // Each name through `format` ({c}: the quoted name), separated by `separator`.
@@ -217,22 +201,14 @@ void PostgresChangeSink::apply(Table& table) {
   {
     CopyIn copy = stage.copy(stage_names, CopyFormat::text);
     std::string rows;
+    std::vector<std::optional<std::string>> fields;
     for (const auto& change : table.pending) {
-      rows += std::to_string(++sequence_);
-      rows += '\t';
-      rows += change.op;
-      rows += '\t';
-      if (change.unchanged.empty()) {
-        rows += "\\N";
-      } else {
-        std::vector<std::optional<std::string>> names(change.unchanged.begin(), change.unchanged.end());
-        append_copy_value(rows, to_pg_array(names));
+      fields.assign({std::to_string(++sequence_), std::string(1, change.op), std::nullopt});
+      if (!change.unchanged.empty()) {
+        fields[2] = to_pg_array({change.unchanged.begin(), change.unchanged.end()});
       }
-      for (const auto& value : change.values) {
-        rows += '\t';
-        append_copy_value(rows, value);
-      }
-      rows += '\n';
+      fields.insert(fields.end(), change.values.begin(), change.values.end());
+      append_copy_text_row(rows, fields);
       if (rows.size() >= (1u << 20)) {
         copy.write_rows(rows);
         rows.clear();

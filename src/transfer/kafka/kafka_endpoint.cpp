@@ -446,15 +446,7 @@ class KafkaTarget : public BatchTarget {
       throw ConfigError(fmt::format("'{}': ?transactional={} (expected true or false)", e.masked, transactional));
     }
     transactional_ = transactional == "true";
-    const std::string partitions = option(e, "partitions", "3");
-    try {
-      std::size_t used = 0;
-      partitions_ = std::stoi(partitions, &used);
-      if (used != partitions.size() || partitions_ < 1) throw std::invalid_argument("range");
-    } catch (const std::exception&) {
-      throw ConfigError(fmt::format("'{}': ?partitions={} (expected a whole number of at least 1)", e.masked,
-                                    partitions));
-    }
+    partitions_ = kafka_partitions_of(e, 3);
   }
 
   // Incremental copies keep their watermark as a message of kWatermarkTopic (key: target
@@ -612,6 +604,20 @@ KafkaSettings kafka_settings_of(const Endpoint& e, const Config& config) {
     return settings;
   }
   return {e.host + ":" + (e.port.empty() ? "9092" : e.port)};
+}
+
+int kafka_partitions_of(const Endpoint& e, int fallback) {
+  const auto it = e.options.find("partitions");
+  if (it == e.options.end()) return fallback;
+  try {
+    std::size_t used = 0;
+    const int partitions = std::stoi(it->second, &used);
+    if (used != it->second.size() || partitions < 1) throw std::invalid_argument("range");
+    return partitions;
+  } catch (const std::exception&) {
+    throw ConfigError(fmt::format("'{}': ?partitions={} (expected a whole number of at least 1)", e.masked,
+                                  it->second));
+  }
 }
 
 std::unique_ptr<BatchSource> make_kafka_source(const Endpoint& endpoint, const Config& config,

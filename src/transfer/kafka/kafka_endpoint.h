@@ -34,6 +34,8 @@ namespace datalab::transfer {
 
 // The broker a kafka:// end names (host and port, or BOOTSTRAP_SERVER when left out).
 KafkaSettings kafka_settings_of(const Endpoint& endpoint, const Config& config);
+// ?partitions=N of a target (`fallback` when absent); a ConfigError unless a whole number >= 1.
+int kafka_partitions_of(const Endpoint& endpoint, int fallback);
 
 std::unique_ptr<BatchSource> make_kafka_source(const Endpoint& endpoint, const Config& config,
                                                const std::optional<IncrementalFilter>& filter);
