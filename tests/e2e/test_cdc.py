@@ -404,8 +404,9 @@ def test_a_long_running_stream_outlives_a_broker_restart(stream, psql):
         subprocess.run([os.path.join(ROOT, "services", "kafka.sh"), "start"], capture_output=True, timeout=180)
         running.send_signal(signal.SIGTERM)
         _, err = running.communicate(timeout=60)
+    # librdkafka's retries usually ride out a short restart; a longer one makes the stream
+    # resume from the stored position. Either way: every change once.
     assert running.returncode == 0, err
-    assert "resuming" in err
     changes = [c for c in stream.changes() if c["op"] != "r"]
     seen = [(c["source"]["lsn"], c["op"], json.dumps(c["after"] or c["before"], default=str)) for c in changes]
     assert len(seen) == len(set(seen)) == 4000
