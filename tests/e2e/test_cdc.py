@@ -431,3 +431,25 @@ def test_a_long_running_stream_into_tables_outlives_a_database_restart(stream, p
         _, err = running.communicate(timeout=60)
     assert running.returncode == 0, err
     assert "resuming" in err
+
+
+def test_a_stream_that_cannot_store_drops_its_slot_over_the_limit(stream, psql):
+    psql.query(f"INSERT INTO {stream.table} VALUES (1, 'a', 1, 1, true)")
+    replica = f"{stream.schema}_replica.items"
+    stream.run(target=stream.replica)
+    running = stream.start(stream.replica, "--retry-seconds", "1", "--max-lag", "1MB", "--drop-over-limit")
+    try:
+        # The target refuses the next change (a CHECK the source does not have) time after time,
+        # while the source writes on: the slot holds ever more WAL.
+        psql.query(f"ALTER TABLE {replica} ADD CHECK (n < 100)")
+        psql.query(f"UPDATE {stream.table} SET n = 1000")
+        psql.query(f"CREATE TABLE {stream.schema}.other AS SELECT g, repeat('x', 500) AS pad "
+                   "FROM generate_series(1, 10000) g")
+        _, err = running.communicate(timeout=120)
+    finally:
+        if running.poll() is None:
+            running.kill()
+    assert running.returncode == 1, err
+    assert "violates check constraint" in err and "over the limit" in err and "dropped" in err
+    assert not stream.slot_exists()
+    assert psql.scalar(f"SELECT n FROM {replica}") == "1"  # the refused change was not half applied

@@ -64,6 +64,37 @@ int64_t parse_bytes(const std::string& text) {
   throw ConfigError(fmt::format("--max-lag {}: expected a size such as 512MB or 2GB", text));
 }
 
+// Waits `seconds` unless a stop is asked for meanwhile; false then.
+bool wait_unless_stopped(int seconds, const std::atomic<bool>& stop) {
+  for (int waited = 0; waited < seconds * 10; ++waited) {
+    if (stop.load()) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return !stop.load();
+}
+
+// While a stream cannot store (its target or broker down), its slot holds ever more WAL:
+// over --max-lag it warns, and with --drop-over-limit drops the slot and gives up.
+void check_slot_limit(const Arguments& args, const CdcSource& source) {
+  if (args.max_lag.empty()) return;
+  const int64_t limit = parse_bytes(args.max_lag);
+  SlotStatus slot;
+  try {
+    slot = slot_status(source);
+  } catch (const ServiceError&) {
+    return;  // the server itself is down: it writes no WAL meanwhile
+  }
+  if (!slot.exists || slot.retained_bytes <= limit) return;
+  spdlog::warn("cdc: slot {} retains {} of WAL, over the limit of {}", source.slot, human_bytes(slot.retained_bytes),
+               human_bytes(limit));
+  if (args.drop_over_limit) {
+    drop_slot_and_publication(source);
+    throw Error(fmt::format("slot {} retained more WAL than --max-lag {} while the stream could not store: dropped "
+                            "it (and the publication); the next run takes a new snapshot",
+                            source.slot, args.max_lag));
+  }
+}
+
 // A new sink for a resumed stream; while its service is still down, tries again every
 // --retry-seconds. nullptr when a stop was asked for meanwhile.
 std::unique_ptr<ChangeSink> connect_with_retries(const Arguments& args, const CdcSource& source, const Config& config,
@@ -74,22 +105,22 @@ std::unique_ptr<ChangeSink> connect_with_retries(const Arguments& args, const Cd
     } catch (const ServiceError& e) {
       spdlog::warn("cdc: {}; trying again in {} s", e.what(), args.retry_seconds);
     }
-    for (int waited = 0; waited < args.retry_seconds * 10; ++waited) {
-      if (stop.load()) return nullptr;
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
+    check_slot_limit(args, source);
+    if (!wait_unless_stopped(args.retry_seconds, stop)) return nullptr;
   }
 }
 
 void run(const Arguments& args, AppContext& context) {
   const CdcSource source = cdc_source_of(transfer::parse_endpoint(args.source, context.config));
+  if (!args.max_lag.empty()) parse_bytes(args.max_lag);  // a bad size is refused before anything runs
   auto sink = make_sink(args.target, source, context.config);
+  const std::string target = sink->describe();
   StreamOptions options;
   options.until_caught_up = args.until_caught_up;
   options.flush_interval_ms = args.flush_interval_ms;
   options.stop = &stop_on_signals();
   options.progress = !args.until_caught_up;
-  if (!args.until_caught_up) spdlog::info("cdc: streaming {} into {} (Ctrl-C stops)", source.masked, sink->describe());
+  if (!args.until_caught_up) spdlog::info("cdc: streaming {} into {} (Ctrl-C stops)", source.masked, target);
   StreamResult result;
   for (;;) {
     try {
@@ -101,11 +132,9 @@ void run(const Arguments& args, AppContext& context) {
       if (args.until_caught_up || options.stop->load()) throw;
       ++result.restarts;
       spdlog::warn("cdc: {}; resuming in {} s from the position stored at the target", e.what(), args.retry_seconds);
-      for (int waited = 0; waited < args.retry_seconds * 10 && !options.stop->load(); ++waited) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(100));
-      }
-      if (options.stop->load()) break;
       sink.reset();  // its connection or producer may be broken: a new one
+      check_slot_limit(args, source);
+      if (!wait_unless_stopped(args.retry_seconds, *options.stop)) break;
       sink = connect_with_retries(args, source, context.config, *options.stop);
       if (!sink) break;
     }
@@ -113,7 +142,7 @@ void run(const Arguments& args, AppContext& context) {
   Report report(context.format);
   report.summary("cdc run", {
       {"source", source.masked},
-      {"target", sink->describe()},
+      {"target", target},
       {"slot", source.slot},
       {"snapshot taken", result.snapshot ? "yes" : "no"},
       {"snapshot rows", std::to_string(result.snapshot_rows)},
@@ -219,6 +248,10 @@ void add_cdc_command(CLI::App& root, AppContext& context) {
                           "a long-running stream whose server, broker or target failed resumes after this long")
       ->check(CLI::Range(1, 3600))
       ->capture_default_str();
+  run_command->add_option("--max-lag", args->max_lag,
+                          "while the stream cannot store, warn when its slot retains more WAL than this (e.g. 2GB)");
+  run_command->add_flag("--drop-over-limit", args->drop_over_limit,
+                        "and then drop the slot and publication and stop (exit 1; the next run snapshots again)");
   run_command->callback([args, &context] { run(*args, context); });
 
   auto* status_command = cdc->add_subcommand("status", "the slot's lag in bytes and seconds, and the WAL it retains");
