@@ -134,7 +134,7 @@ def test_iceberg_table_written_by_pyiceberg_into_postgres_and_parquet(datalab, p
     assert missing.returncode == 2 and "does not exist" in missing.stderr, missing.stderr
     incremental = datalab.run("copy", source, f"postgres:///?table={schema}.events", "--incremental", "--cursor",
                               "id", check=False)
-    assert incremental.returncode == 2 and "--incremental needs a PostgreSQL source" in incremental.stderr
+    assert incremental.returncode == 2 and "--incremental needs a PostgreSQL or ClickHouse source" in incremental.stderr
 
 
 def test_incremental_copies_into_iceberg_commit_the_watermark_with_the_rows(datalab, psql, s3, schema):

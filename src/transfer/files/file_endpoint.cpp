@@ -221,7 +221,8 @@ class FileTarget : public BatchTarget {
 
   std::optional<Watermark> stored_watermark(const std::string&, const IncrementalFilter&) override {
     throw ConfigError(fmt::format("--incremental needs a target that stores where the last copy stopped "
-                                  "(PostgreSQL); {} cannot: copy without --incremental",
+                                  "(PostgreSQL, ClickHouse, Iceberg, a transactional Kafka topic); {} cannot: "
+                                  "copy without --incremental",
                                   endpoint_.kind_name()));
   }
 
@@ -290,7 +291,7 @@ class FileTarget : public BatchTarget {
 std::unique_ptr<BatchSource> make_file_source(const Endpoint& endpoint, const Config& config,
                                               const std::optional<IncrementalFilter>& filter) {
   if (filter) {
-    throw ConfigError(fmt::format("--incremental needs a PostgreSQL source: {} ('{}') are copied whole",
+    throw ConfigError(fmt::format("--incremental needs a PostgreSQL or ClickHouse source: {} ('{}') are copied whole",
                                   endpoint.kind_name(), endpoint.masked));
   }
   return std::make_unique<FileSetSource>(endpoint, config);

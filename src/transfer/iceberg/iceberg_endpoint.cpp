@@ -235,7 +235,7 @@ class IcebergTarget : public BatchTarget {
 std::unique_ptr<BatchSource> make_iceberg_source(const Endpoint& endpoint, const Config& config,
                                                  const std::optional<IncrementalFilter>& filter) {
   if (filter) {
-    throw ConfigError(fmt::format("--incremental needs a PostgreSQL source: {} ('{}') is copied whole (its current "
+    throw ConfigError(fmt::format("--incremental needs a PostgreSQL or ClickHouse source: {} ('{}') is copied whole (its current "
                                   "snapshot)",
                                   endpoint.kind_name(), endpoint.masked));
   }
