@@ -10,10 +10,14 @@ transactions of --batch rows (`UPDATE … SET qty = qty + 1, updated_at = clock_
 WHERE id BETWEEN a AND b`, autocommit per statement), after a VACUUM and a CHECKPOINT
 (autovacuum is off for the table, so every pass starts from the same state).
 
+  peek         SELECT count(*) FROM pg_logical_slot_peek_binary_changes(slot, <WAL end>, NULL,
+               'proto_version', '1', 'publication_names', P): the same decoding in one backend with
+               no client and no network (the slot does not move), run first on each pass.
   limit        pg_recvlogical --start --endpos=<WAL end after the writer> --no-loop
                -o proto_version=1 -o publication_names=P -f FILE: the walsender decoding the
                N updates with pgoutput, written to a file; the file is parsed afterwards and
-               its 'U' messages counted (must be N).
+               its 'U' messages counted (must be N). The slot is moved to the WAL end with
+               pg_replication_slot_advance before each pass.
   datalab      snapshot first (`datalab cdc run --until-caught-up` once, untimed), then for
                each measurement:
                batch: the writer commits the N updates, then `datalab cdc run … --until-caught-up`
@@ -33,7 +37,8 @@ WHERE id BETWEEN a AND b`, autocommit per statement), after a VACUUM and a CHECK
                       topic holds N more records (its producer is not transactional: the end
                       offset counts records exactly).
                lag:   the worker streams while the writer runs; as for datalab.
-Every measurement's change messages are counted afterwards with kcat (read_committed, the
+The walsender's CPU time (the server process that decodes for the slot) is sampled from /proc
+for each measurement. Every measurement's change messages are counted afterwards with kcat (read_committed, the
 messages with "op":"u" after the offset where it started): each must be N.
 
     services/ctl start postgres kafka
@@ -443,6 +448,25 @@ def run_limit(a, res):
             prepare_writes()
             w0, w1, endpos = write_updates(a.rows, a.batch)
             log(f"limit run {r + 1}: writer {w1 - w0:.2f} s, endpos {endpos}")
+            # the server decoding alone, in one backend, no client: peek (the slot does not move)
+            c = pg()
+            cur = c.cursor()
+            cur.execute("SELECT pg_backend_pid()")
+            backend = cur.fetchone()[0]
+            cpu0 = proc_cpu_rss(backend)[0]
+            t = time.perf_counter()
+            cur.execute("SELECT count(*) FILTER (WHERE get_byte(data, 0) = 85) FROM "
+                        "pg_logical_slot_peek_binary_changes(%s, %s::pg_lsn, NULL, 'proto_version', '1', "
+                        "'publication_names', %s)", (x["slot"], endpos, x["pub"]))
+            peeked = cur.fetchone()[0]
+            peek = time.perf_counter() - t
+            cpu1 = proc_cpu_rss(backend)[0]
+            c.close()
+            log(f"limit run {r + 1}: peek {peek:.2f} s, backend CPU {cpu1 - cpu0:.2f} s, {peeked:,} updates")
+            if peeked != a.rows:
+                res.fail("peek", f"peeked {peeked:,} updates, expected {a.rows:,}")
+            else:
+                res.add("peek", seconds=peek, wal=cpu1 - cpu0)
             cmd = [f"{PG_BIN}/pg_recvlogical", "-h", ENV["DB_HOST"], "-p", ENV["DB_PORT"], "-U", ENV["POSTGRES_USER"],
                    "-d", ENV["POSTGRES_DB"], "--slot", x["slot"], "--start", f"--endpos={endpos}", "--no-loop",
                    "-o", "proto_version=1", "-o", f"publication_names={x['pub']}", "-F", "0", "-f", out]
@@ -495,6 +519,10 @@ def run_datalab(a, res):
             prepare_writes()
             w0, w1, _ = write_updates(a.rows, a.batch)
             base = end_offset(DL["topic"])
+            # WAL between the slot's restart_lsn and its confirmed position: decoded again, and thrown
+            # away, before the first new change (the server keeps restart_lsn where the last run left it)
+            behind = one("SELECT pg_wal_lsn_diff(confirmed_flush_lsn, restart_lsn) FROM pg_replication_slots "
+                         "WHERE slot_name = %s", (DL["slot"],))
             mon = EndOffsets(DL["topic"]).start()
             ws = WalCpu(DL["slot"]).start()
             t0 = time.perf_counter()
@@ -509,12 +537,13 @@ def run_datalab(a, res):
                 break
             ops = count_ops(DL["topic"], base)
             reported = re.search(r"changes\s+\|\s+(\d+)", out)
-            log(f"datalab batch run {r + 1}: writer {w1 - w0:.2f} s; {wall:.2f} s, {rss:.0f} MiB, CPU {cpu:.2f} s, "
+            log(f"datalab batch run {r + 1}: restart_lsn {int(behind) / 2**20:.0f} MiB behind the confirmed "
+                f"position; writer {w1 - w0:.2f} s; {wall:.2f} s, {rss:.0f} MiB, CPU {cpu:.2f} s, "
                 f"reported {reported.group(1) if reported else '?'} changes, topic {ops}")
             if ops.get("u", 0) != a.rows:
                 res.fail("datalab batch", f"{ops.get('u', 0):,} updates in the topic, expected {a.rows:,}")
                 break
-            res.add("datalab batch", seconds=wall, cpu=cpu, rss=rss, wal=wcpu, writer=w1 - w0,
+            res.add("datalab batch", seconds=wall, cpu=cpu, rss=rss, wal=wcpu, behind=int(behind) / 2**20, writer=w1 - w0,
                     first=(first - t0) if first else None)
         for r in range(a.repeat):
             # lag: datalab streams while the writer runs
@@ -769,6 +798,7 @@ def report(a, res, out):
     lim = res.med("limit", "seconds")
     dbz = res.med("debezium batch", "seconds")
     labels = {
+        "peek": "server decoding alone: SELECT count(*) FROM pg_logical_slot_peek_binary_changes(…, pgoutput v1)",
         "limit": "limit: pg_recvlogical, pgoutput proto_version=1 → file",
         "datalab batch": "datalab cdc run --until-caught-up (started after the updates)",
         "debezium batch": f"Debezium {DEBEZIUM_VERSION} on Kafka Connect {CONNECT_VERSION} standalone "
@@ -792,6 +822,12 @@ def report(a, res, out):
                    f"{fmt(res.peak(key, 'rss'), '.0f', ' MiB')} | {fmt(lim / s if lim else None, '.2f', '×')} | "
                    f"{fmt(dbz / s if dbz else None, '.2f', '×')} |")
     out.append("")
+    if res.med("datalab batch", "behind") is not None:
+        out += [f"Before each datalab batch run the slot's restart_lsn was {res.med('datalab batch', 'behind'):.0f} MiB "
+                "of WAL behind its confirmed position (where the previous --until-caught-up run left it): the "
+                "walsender decodes that WAL again, and throws it away, before the first new change; pg_recvlogical's "
+                "slot was moved with pg_replication_slot_advance before each pass, Debezium's by its own streaming.",
+                ""]
     dbz_lag = res.med("debezium lag", "seconds")
     out += [f"**Under load: the reader streams while the writer commits the {n:,} updates** (median of {a.repeat}; "
             "lag = from the writer's last commit until the last change is in Kafka; changes/s = over the writer's "

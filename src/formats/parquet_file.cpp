@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 #include <parquet/arrow/reader.h>
 #include <parquet/arrow/schema.h>
+#include <parquet/file_reader.h>
 #include <parquet/properties.h>
 
 #include "core/arrow_status.h"
@@ -114,11 +115,32 @@ void ParquetFileWriter::write(const arrow::RecordBatch& batch) {
   check_arrow(writer_->WriteRecordBatch(batch), "cannot write Parquet row group");
 }
 
+void ParquetFileWriter::add_footer_property(const std::string& key, const std::string& value) {
+  if (!footer_properties_) footer_properties_ = std::make_shared<arrow::KeyValueMetadata>();
+  footer_properties_->Append(key, value);
+}
+
 void ParquetFileWriter::close() {
   if (!writer_) open(nullptr);  // no rows: a file of the schema and no row groups
+  if (footer_properties_) check_arrow(writer_->AddKeyValueMetadata(footer_properties_), "cannot add Parquet metadata");
   check_arrow(writer_->Close(), "cannot finish Parquet file");
   check_arrow(sink_->Close(), "cannot close Parquet output");
   closed_ = true;
+}
+
+std::optional<std::string> parquet_footer_property(std::shared_ptr<arrow::io::RandomAccessFile> file,
+                                                   const std::string& key, const std::string& name) {
+  std::shared_ptr<parquet::FileMetaData> footer;
+  try {
+    footer = parquet::ReadMetaData(std::move(file));
+  } catch (const parquet::ParquetException& e) {
+    throw ConfigError(fmt::format("'{}' is not a Parquet file: {}", name, e.what()));
+  }
+  const auto properties = footer->key_value_metadata();
+  if (!properties) return std::nullopt;
+  const int index = properties->FindKey(key);
+  if (index < 0) return std::nullopt;
+  return properties->value(index);
 }
 
 std::shared_ptr<arrow::Table> read_parquet_file(const std::string& path) {

@@ -1,6 +1,7 @@
 #pragma once
 // Parquet files on any Arrow filesystem path, written batch by batch (bounded memory).
 #include <memory>
+#include <optional>
 #include <string>
 
 #include <arrow/api.h>
@@ -29,6 +30,9 @@ class ParquetFileWriter {
   // another in it (ids, timestamps, amounts) is written without a dictionary, which Parquet
   // would otherwise build for every row group and abandon once it outgrows its page.
   void write(const arrow::RecordBatch& batch);
+  // A key-value pair of the file's footer metadata, written at close() (it may be known only
+  // once every row is written).
+  void add_footer_property(const std::string& key, const std::string& value);
   void close();
   // The footer of the written file (after close): row groups and column statistics.
   std::shared_ptr<parquet::FileMetaData> metadata() const { return writer_->metadata(); }
@@ -40,8 +44,14 @@ class ParquetFileWriter {
   std::shared_ptr<arrow::Schema> schema_;
   int64_t row_group_rows_ = 0;
   std::unique_ptr<parquet::arrow::FileWriter> writer_;
+  std::shared_ptr<arrow::KeyValueMetadata> footer_properties_;
   bool closed_ = false;
 };
+
+// One key-value pair of a Parquet file's footer metadata (nullopt when it has none of that
+// key); reads the footer only. `name` appears in the error of a file that is not Parquet.
+std::optional<std::string> parquet_footer_property(std::shared_ptr<arrow::io::RandomAccessFile> file,
+                                                   const std::string& key, const std::string& name);
 
 // A Parquet file read batch by batch, row group after row group: memory stays bounded by one
 // row group whatever the file's size. `name` appears in every error; a file that is not

@@ -392,3 +392,43 @@ def test_jsonl_to_postgres(datalab, s3, psql, schema, folder):
     assert rows == [["1", "click".encode().hex(), "1.5", "t", "<null>"],
                     ["2", '😀\n"x"'.encode().hex(), "-3", "f", ""],
                     ["3", "<null>".encode().hex(), "", "", "<null>"]]
+
+
+def copied_rows(result):
+    import json
+    return next(s["summary"] for s in json.loads(result.stdout) if "summary" in s)["rows"]
+
+
+def test_incremental_copies_into_a_parquet_folder_keep_the_watermark_in_each_part(datalab, s3, psql, schema, folder,
+                                                                                  bucket):
+    rows = 2000000
+    psql.cursor_table(f"{schema}.src", rows)
+    fs = arrow_s3(s3)
+    local = os.path.join(folder, "out")
+    ends = [(local + "/", lambda: sorted(n for n in os.listdir(local) if n.endswith(".parquet") and n[0] != ".")
+             if os.path.exists(local) else [],
+             lambda: pq.read_table(local)),
+            (f"s3://{bucket}/out/", lambda: sorted(i.base_name for i in fs.get_file_info(
+                pafs.FileSelector(f"{bucket}/out", allow_not_found=True)) if i.base_name.endswith(".parquet")),
+             lambda: pq.read_table(f"{bucket}/out", filesystem=fs))]
+    for number, (target, parts, read) in enumerate(ends):
+        args = [postgres_url(f"{schema}.src"), target, "--incremental", "--cursor", "updated_at", "--key", "id",
+                "--format", "json"]
+        if number == 0:  # killed part way: no part file appears, so nothing is counted as copied
+            datalab.run_killed("copy", *args[:-2], after=0.5)
+            assert parts() == []
+        assert copied_rows(copy(datalab, s3, *args)) == str(rows + number * 2)  # not the row with a NULL cursor
+        last = psql.scalar(f"SELECT max(updated_at) FROM {schema}.src")
+        psql.query(f"""INSERT INTO {schema}.src VALUES ({rows + 1 + number * 10}, '{last}', 'tie'),
+            ({rows + 2 + number * 10}, '{last}'::timestamptz + interval '1 hour', 'later')""")
+        assert copied_rows(copy(datalab, s3, *args)) == "2"
+        assert copied_rows(copy(datalab, s3, *args)) == "0"
+        assert len(parts()) == 2  # a run with nothing new adds no file
+        ids = read().column("id").to_pylist()
+        assert len(ids) == len(set(ids)) == rows + 2 + number * 2 and 0 not in ids
+
+        other = copy(datalab, s3, *args[:-4], "--format", "json", check=False)  # without --key
+        assert other.returncode == 2 and "taken with --cursor updated_at --key id" in other.stderr, other.stderr
+    result = copy(datalab, s3, postgres_url(f"{schema}.src"), os.path.join(folder, "csv") + "/*.csv", "--incremental",
+                  "--cursor", "updated_at", check=False)
+    assert result.returncode == 2 and "needs a Parquet folder" in result.stderr, result.stderr

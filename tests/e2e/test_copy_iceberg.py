@@ -164,4 +164,4 @@ def test_incremental_copies_into_iceberg_commit_the_watermark_with_the_rows(data
     assert any(k.startswith("datalab.watermark ") for k in summary.additional_properties)
 
     other = datalab.run(*args[:-4], "--cursor", "id", "--incremental", check=False)
-    assert other.returncode == 2 and "holds a watermark for this source on cursor 'updated_at'" in other.stderr
+    assert other.returncode == 2 and "holds a watermark for this source taken with --cursor updated_at" in other.stderr

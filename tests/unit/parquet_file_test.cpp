@@ -85,3 +85,17 @@ TEST(ParquetFile, ColumnsOfMostlyDistinctValuesAreWrittenWithoutADictionary) {
   EXPECT_TRUE(read_parquet_file(path)->schema()->Equals(*schema));
   std::filesystem::remove(path);
 }
+
+TEST(ParquetFile, FooterPropertiesAddedAfterTheRowsAreReadBack) {
+  const LibraryGenerator generator({10, 100, 10, 50}, 3, 200);
+  const auto path = (std::filesystem::temp_directory_path() / "datalab_footer.parquet").string();
+  auto writer = ParquetFileWriter::to_local_file(path, LibraryGenerator::books_schema());
+  writer.write(*generator.books(0, 100));
+  writer.add_footer_property("datalab.watermark src", R"({"run": 3})");
+  writer.close();
+  auto open = [&] { return *arrow::io::ReadableFile::Open(path); };
+  EXPECT_EQ(parquet_footer_property(open(), "datalab.watermark src", path), R"({"run": 3})");
+  EXPECT_EQ(parquet_footer_property(open(), "datalab.watermark other", path), std::nullopt);
+  EXPECT_EQ(read_parquet_file(path)->num_rows(), 100);  // the rows are untouched
+  std::filesystem::remove(path);
+}

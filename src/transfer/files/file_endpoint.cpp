@@ -8,11 +8,14 @@
 
 #include <fmt/chrono.h>
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include "core/error.h"
 #include "core/uuid.h"
+#include "formats/parquet_file.h"
 #include "transfer/files/file_formats.h"
 #include "transfer/files/file_store.h"
+#include "transfer/watermark_text.h"
 
 namespace datalab::transfer {
 
@@ -219,11 +222,38 @@ class FileTarget : public BatchTarget {
     }
   }
 
-  std::optional<Watermark> stored_watermark(const std::string&, const IncrementalFilter&) override {
-    throw ConfigError(fmt::format("--incremental needs a target that stores where the last copy stopped "
-                                  "(PostgreSQL, ClickHouse, Iceberg, a transactional Kafka topic); {} cannot: "
-                                  "copy without --incremental",
-                                  endpoint_.kind_name()));
+  // Incremental copies into a Parquet folder: each run's part file carries the watermark in
+  // its footer (with the run's number), so the rows and the watermark appear together — the
+  // part file appears whole at commit or not at all — and the next run starts from the part
+  // with the highest number for this source.
+  std::optional<Watermark> stored_watermark(const std::string& source_id, const IncrementalFilter& filter) override {
+    if (!into_folder_ || format_ != FileFormat::parquet) {
+      throw ConfigError(fmt::format("--incremental into files needs a Parquet folder ('out/' or "
+                                    "'s3://bucket/out/'): each run adds a part file whose footer keeps the watermark; "
+                                    "'{}' cannot",
+                                    endpoint_.masked));
+    }
+    incremental_ = filter;
+    watermark_key_ = "datalab.watermark " + source_id;
+    std::optional<Watermark> latest;
+    if (store_.s3()) store_.require_bucket();
+    if (!store_.folder_exists(folder_)) return latest;
+    for (const auto& file : store_.list(folder_)) {
+      const std::string base = base_name(file.path);
+      if (hidden(base) || format_of_name(base) != FileFormat::parquet) continue;
+      const auto stored = parquet_footer_property(store_.open_input(file.path), watermark_key_, store_.display(file.path));
+      if (!stored) continue;
+      const auto run = nlohmann::json::parse(*stored, nullptr, false);
+      if (!run.is_object() || !run.contains("run") || !run["run"].is_number_integer() || !run.contains("watermark")) {
+        throw ServiceError(fmt::format("{} holds a watermark that is not one datalab wrote: {}",
+                                       store_.display(file.path), *stored));
+      }
+      const int64_t number = run["run"].get<int64_t>();
+      if (number <= last_run_) continue;
+      last_run_ = number;
+      latest = parse_watermark_text(run["watermark"].dump(), filter, store_.display(file.path));
+    }
+    return latest;
   }
 
   std::shared_ptr<arrow::Schema> open(const std::shared_ptr<arrow::Schema>& source_schema,
@@ -253,10 +283,19 @@ class FileTarget : public BatchTarget {
     return source_schema;
   }
 
-  void write(const arrow::RecordBatch& batch) override { writer_->write(batch); }
+  void write(const arrow::RecordBatch& batch) override {
+    writer_->write(batch);
+    rows_ += batch.num_rows();
+  }
 
   void commit(const std::string&, const std::optional<Watermark>& watermark) override {
-    if (watermark) throw Error("a file target keeps no watermark");  // stored_watermark refused the copy
+    if (incremental_) {
+      if (rows_ == 0 || !watermark) return;  // nothing new: no part file, the last one's watermark stands
+      writer_->add_footer_property(
+          watermark_key_,
+          nlohmann::json{{"run", last_run_ + 1}, {"watermark", nlohmann::json::parse(watermark_text(*incremental_, *watermark))}}
+              .dump());
+    }
     writer_->close();
     if (!store_.s3()) store_.rename(write_path_, final_);
     committed_ = true;
@@ -283,6 +322,10 @@ class FileTarget : public BatchTarget {
   std::shared_ptr<arrow::io::OutputStream> sink_;
   std::unique_ptr<FormatWriter> writer_;
   bool committed_ = false;
+  std::optional<IncrementalFilter> incremental_;
+  std::string watermark_key_;  // the footer key of this source's watermarks
+  int64_t last_run_ = 0;       // the highest run number found for this source
+  int64_t rows_ = 0;
   uint64_t bytes_written_ = 0;
 };
 

@@ -138,6 +138,9 @@ class ParquetWriter : public FormatWriter {
   void write(const arrow::RecordBatch& batch) override { writer_->write(batch); }
   void close() override { writer_->close(); }
   void abort() override { writer_.reset(); }  // a writer dropped before close() aborts its sink
+  void add_footer_property(const std::string& key, const std::string& value) override {
+    writer_->add_footer_property(key, value);
+  }
 
  private:
   std::unique_ptr<ParquetFileWriter> writer_;

@@ -41,6 +41,12 @@ class FormatWriter {
   virtual void close() = 0;
   // Drops the file: the sink is aborted (an S3 upload is aborted, never completed).
   virtual void abort() = 0;
+  // A key-value pair the file carries in its metadata, written at close(); only Parquet has
+  // a place for it (the target checks the format first).
+  virtual void add_footer_property(const std::string& key, const std::string& value) {
+    (void)key;
+    (void)value;
+  }
 };
 
 // Throws ConfigError naming the first column the format cannot hold, and its type.

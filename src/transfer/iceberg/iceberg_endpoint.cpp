@@ -5,7 +5,6 @@
 #include <arrow/compute/cast.h>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
-#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
 #include "core/arrow_status.h"
@@ -17,6 +16,7 @@
 #include "storage/objectstore/object_store.h"
 #include "storage/postgres/advisory_lock.h"
 #include "storage/postgres/postgres_connection.h"
+#include "transfer/watermark_text.h"
 
 namespace datalab::transfer {
 
@@ -150,15 +150,7 @@ class IcebergTarget : public BatchTarget {
     filter_ = filter;
     const auto stored = end_.table()->summary_property(watermark_property(source_id));
     if (!stored) return std::nullopt;
-    const auto j = nlohmann::json::parse(*stored);
-    const auto keys = j.at("key_columns").get<std::vector<std::string>>();
-    if (j.at("cursor_column").get<std::string>() != filter.cursor_column || keys != filter.key_columns) {
-      throw ConfigError(fmt::format("Iceberg table {}.{} holds a watermark for this source on cursor '{}' (key '{}'), "
-                                    "not '{}' (key '{}'): copy with --mode replace to start over",
-                                    end_.ns, end_.name, j.at("cursor_column").get<std::string>(), fmt::join(keys, ","),
-                                    filter.cursor_column, fmt::join(filter.key_columns, ",")));
-    }
-    return Watermark{j.at("cursor").get<std::string>(), j.at("key").get<std::vector<std::string>>()};
+    return parse_watermark_text(*stored, filter, fmt::format("Iceberg table {}.{}", end_.ns, end_.name));
   }
 
   std::shared_ptr<arrow::Schema> open(const std::shared_ptr<arrow::Schema>& source_schema,
@@ -199,10 +191,7 @@ class IcebergTarget : public BatchTarget {
     // A commit that fails deletes the data file with everything else it wrote.
     std::map<std::string, std::string> properties;
     if (watermark && filter_) {
-      properties[watermark_property(source_id)] =
-          nlohmann::json{{"cursor_column", filter_->cursor_column}, {"key_columns", filter_->key_columns},
-                         {"cursor", watermark->cursor}, {"key", watermark->key}}
-              .dump();
+      properties[watermark_property(source_id)] = watermark_text(*filter_, *watermark);
     }
     table_->commit(*schema_, {{data_key_, rows_, static_cast<int64_t>(bytes_), stats}}, mode_, properties);
   }

@@ -21,6 +21,7 @@
 #include "storage/kafka/kafka_producer.h"
 #include "transfer/copy_run.h"
 #include "transfer/json_rows.h"
+#include "transfer/watermark_text.h"
 
 namespace datalab::transfer {
 
@@ -461,8 +462,7 @@ class KafkaTarget : public BatchTarget {
     }
     incremental_ = true;
     watermark_key_ = topic_ + "\n" + source_id;
-    filter_cursor_ = filter.cursor_column;
-    filter_keys_ = filter.key_columns;
+    filter_ = filter;
     KafkaAdmin admin(settings_);
     if (!admin.topic_exists(kWatermarkTopic)) return std::nullopt;
     std::optional<std::string> last;
@@ -471,25 +471,7 @@ class KafkaTarget : public BatchTarget {
                        if (m.key() && *m.key() == watermark_key_) last = std::string(m.value());
                      });
     if (!last) return std::nullopt;
-    rapidjson::Document stored;
-    stored.Parse(last->data(), last->size());
-    if (stored.HasParseError() || !stored.IsObject() || !stored.HasMember("cursor_column") ||
-        !stored.HasMember("key_columns") || !stored.HasMember("cursor") || !stored.HasMember("key")) {
-      throw ServiceError(fmt::format("the watermark of {} in {} is not one datalab wrote: {}", topic_, kWatermarkTopic,
-                                     *last));
-    }
-    std::vector<std::string> stored_keys;
-    for (const auto& k : stored["key_columns"].GetArray()) stored_keys.emplace_back(k.GetString());
-    if (stored["cursor_column"].GetString() != filter.cursor_column || stored_keys != filter.key_columns) {
-      throw ConfigError(fmt::format("{} was copied incrementally with --cursor {} --key {}, not --cursor {} --key {}: "
-                                    "use the same columns, or another target topic",
-                                    topic_, stored["cursor_column"].GetString(), fmt::join(stored_keys, ","),
-                                    filter.cursor_column, fmt::join(filter.key_columns, ",")));
-    }
-    Watermark mark;
-    mark.cursor = stored["cursor"].GetString();
-    for (const auto& k : stored["key"].GetArray()) mark.key.emplace_back(k.GetString());
-    return mark;
+    return parse_watermark_text(*last, filter, fmt::format("topic {} (in {})", topic_, kWatermarkTopic));
   }
 
   std::shared_ptr<arrow::Schema> open(const std::shared_ptr<arrow::Schema>& source_schema,
@@ -549,25 +531,7 @@ class KafkaTarget : public BatchTarget {
   }
 
   void commit(const std::string&, const std::optional<Watermark>& watermark) override {
-    if (incremental_ && watermark) {
-      rapidjson::StringBuffer text;
-      rapidjson::Writer<rapidjson::StringBuffer> json(text);
-      json.StartObject();
-      json.Key("cursor_column");
-      json.String(filter_cursor_.c_str());
-      json.Key("key_columns");
-      json.StartArray();
-      for (const auto& k : filter_keys_) json.String(k.c_str());
-      json.EndArray();
-      json.Key("cursor");
-      json.String(watermark->cursor.c_str());
-      json.Key("key");
-      json.StartArray();
-      for (const auto& k : watermark->key) json.String(k.c_str());
-      json.EndArray();
-      json.EndObject();
-      producer_->produce(kWatermarkTopic, watermark_key_, std::string_view(text.GetString(), text.GetSize()));
-    }
+    if (incremental_ && watermark) producer_->produce(kWatermarkTopic, watermark_key_, watermark_text(*filter_, *watermark));
     // Names how many messages were not acknowledged when any was not.
     if (transactional_) {
       producer_->commit_transaction();
@@ -585,8 +549,8 @@ class KafkaTarget : public BatchTarget {
   static constexpr const char* kWatermarkTopic = "datalab-copy-watermarks";
   bool transactional_ = false;  // ?transactional=true: the copy's messages commit at once
   bool incremental_ = false;
-  std::string watermark_key_, filter_cursor_;
-  std::vector<std::string> filter_keys_;
+  std::string watermark_key_;
+  std::optional<IncrementalFilter> filter_;
   int key_column_ = -1;
   std::unique_ptr<KafkaProducer> producer_;
   std::optional<JsonRowEncoder> encoder_;
