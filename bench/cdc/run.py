@@ -43,7 +43,7 @@ messages with "op":"u" after the offset where it started): each must be N.
 
     services/ctl start postgres kafka
     ~/.cache/datalab/venv/bin/python bench/cdc/run.py [--rows 1000000] [--repeat 1] [--batch 10000]
-        [--only limit,datalab,debezium] [--keep] [--recreate]
+        [--only limit,datalab,datalab-pg,debezium] [--keep] [--recreate]
 """
 import argparse
 import collections
@@ -86,6 +86,7 @@ POSITIONS_TOPIC = "datalab-cdc-positions"  # datalab's (shared); removed only wh
 # Each approach's names: slot, publication, Kafka prefix and the topic its changes go to.
 DL = dict(slot="bench_cdc_datalab", pub="bench_cdc_datalab", prefix="benchcdc")
 DL["topic"] = f"{DL['prefix']}.{TABLE}"
+DLPG = dict(slot="bench_cdc_datalab_pg", pub="bench_cdc_datalab_pg", replica=f"{SCHEMA}_replica")
 RECV = dict(slot="bench_cdc_recvlogical", pub="bench_cdc_recvlogical")
 DBZ = dict(slot="bench_cdc_debezium", pub="bench_cdc_debezium", prefix="benchcdcdbz")
 DBZ["topic"] = f"{DBZ['prefix']}.{TABLE}"
@@ -592,6 +593,60 @@ def run_datalab(a, res):
             datalab_cleanup(a, positions_existed)
 
 
+def replica_url():
+    return (f"postgres://{ENV['POSTGRES_USER']}:{ENV['POSTGRES_PASSWORD']}@{ENV['DB_HOST']}:{ENV['DB_PORT']}/"
+            f"{ENV['POSTGRES_DB']}?schema={DLPG['replica']}")
+
+
+def same_rows():
+    """The replica holds exactly the source's rows (count and a checksum of every column)."""
+    def digest(table):
+        return one(f"SELECT count(*) || ':' || md5(string_agg(t::text, '|' ORDER BY id)) FROM {table} t")
+    return digest(TABLE) == digest(f"{DLPG['replica']}.items")
+
+
+def datalab_pg_cleanup(a):
+    subprocess.run([a.datalab, "cdc", "drop", cdc_url(DLPG), replica_url()], env=ENV, capture_output=True)
+    drop_slot_and_publication(DLPG)
+    sql(f"DROP SCHEMA IF EXISTS {DLPG['replica']} CASCADE")
+    sql("DO $$ BEGIN IF to_regclass('datalab.cdc_positions') IS NOT NULL THEN "
+        "IF NOT EXISTS (SELECT 1 FROM datalab.cdc_positions) THEN DROP TABLE datalab.cdc_positions; END IF; END IF; "
+        "IF EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = 'datalab') AND NOT EXISTS (SELECT 1 FROM pg_class c "
+        "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'datalab') THEN DROP SCHEMA datalab; "
+        "END IF; END $$")
+
+
+def run_datalab_pg(a, res):
+    """datalab into PostgreSQL tables (merge by primary key), batch runs: the updates committed,
+    then one --until-caught-up run, timed; the replica checked equal to the source after each."""
+    datalab_pg_cleanup(a)
+    try:
+        wall, rss, cpu, out, err, rc = timed([a.datalab, "cdc", "run", cdc_url(DLPG), replica_url(),
+                                              "--until-caught-up"])
+        if rc != 0:
+            res.fail("datalab pg batch", f"snapshot: exit {rc}: {err.strip()[-500:]}")
+            return
+        res.snapshot["datalab into PostgreSQL"] = wall
+        for r in range(a.repeat):
+            prepare_writes()
+            w0, w1, _ = write_updates(a.rows, a.batch)
+            wall, rss, cpu, out, err, rc = timed([a.datalab, "cdc", "run", cdc_url(DLPG), replica_url(),
+                                                  "--until-caught-up"])
+            if rc != 0:
+                res.fail("datalab pg batch", f"exit {rc}: {err.strip()[-500:]}")
+                break
+            equal = same_rows()
+            log(f"datalab into PostgreSQL run {r + 1}: {wall:.2f} s, {rss:.0f} MiB, CPU {cpu:.2f} s, replica "
+                f"{'equal to' if equal else 'DIFFERENT from'} the source")
+            if not equal:
+                res.fail("datalab pg batch", "the replica differs from the source")
+                break
+            res.add("datalab pg batch", seconds=wall, cpu=cpu, rss=rss, writer=w1 - w0)
+    finally:
+        if not a.keep:
+            datalab_pg_cleanup(a)
+
+
 # ---------------------------------------------------------------- Debezium on Kafka Connect
 
 def debezium_files():
@@ -801,6 +856,8 @@ def report(a, res, out):
         "peek": "server decoding alone: SELECT count(*) FROM pg_logical_slot_peek_binary_changes(…, pgoutput v1)",
         "limit": "limit: pg_recvlogical, pgoutput proto_version=1 → file",
         "datalab batch": "datalab cdc run --until-caught-up (started after the updates)",
+        "datalab pg batch": "datalab cdc run --until-caught-up into PostgreSQL tables (merge by key; replica "
+                            "checked equal to the source)",
         "debezium batch": f"Debezium {DEBEZIUM_VERSION} on Kafka Connect {CONNECT_VERSION} standalone "
                           "(worker started after the updates)",
     }
@@ -864,13 +921,14 @@ def main():
     p.add_argument("--repeat", type=int, default=1)
     p.add_argument("--batch", type=int, default=10_000, help="rows per writer transaction")
     p.add_argument("--datalab", default="/tmp/bench-bin/datalab")
-    p.add_argument("--only", default="limit,datalab,debezium", help="comma-separated: limit, datalab, debezium")
+    p.add_argument("--only", default="limit,datalab,datalab-pg,debezium",
+                   help="comma-separated: limit, datalab, datalab-pg (into PostgreSQL tables), debezium")
     p.add_argument("--recreate", action="store_true", help="generate the table again")
     p.add_argument("--keep", action="store_true",
                    help="keep the schema, slots, publications, topics and the Connect offsets file")
     a = p.parse_args()
     only = [x for x in a.only.split(",") if x]
-    unknown = set(only) - {"limit", "datalab", "debezium"}
+    unknown = set(only) - {"limit", "datalab", "datalab-pg", "debezium"}
     if unknown:
         p.error(f"unknown --only {', '.join(sorted(unknown))}")
     os.makedirs(WORK, exist_ok=True)
@@ -882,7 +940,8 @@ def main():
     load = [os.getloadavg()[0]]
     try:
         for name in only:
-            {"limit": run_limit, "datalab": run_datalab, "debezium": run_debezium}[name](a, res)
+            {"limit": run_limit, "datalab": run_datalab, "datalab-pg": run_datalab_pg,
+             "debezium": run_debezium}[name](a, res)
             load.append(os.getloadavg()[0])
     finally:
         if not a.keep:
