@@ -2,6 +2,7 @@
 
 #include <poll.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cinttypes>
 
@@ -61,6 +62,7 @@ void LogicalReplication::start(const std::string& slot, const std::string& publi
 
 LogicalReplication::Event LogicalReplication::read(int timeout_ms) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  bool timed_out = false;
   for (;;) {
     char* raw = nullptr;
     const int size = PQgetCopyData(conn_.raw(), &raw, /*async=*/1);
@@ -80,11 +82,14 @@ LogicalReplication::Event LogicalReplication::read(int timeout_ms) {
       PgResult result(PQgetResult(conn_.raw()));
       throw_postgres_error(conn_.raw(), result.get(), "PostgreSQL ended the logical replication stream");
     }
+    if (timed_out) return std::monostate{};
+    // Whatever the timeout (0 included), the socket is read before giving up: a message that
+    // arrived in part is completed by what followed it.
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-    if (left.count() <= 0) return std::monostate{};
     pollfd socket{PQsocket(conn_.raw()), POLLIN, 0};
-    ::poll(&socket, 1, static_cast<int>(left.count()));
+    const int ready = ::poll(&socket, 1, static_cast<int>(std::max<int64_t>(left.count(), 0)));
     if (!PQconsumeInput(conn_.raw())) throw_postgres_error(conn_.raw(), nullptr, "logical replication stream broke");
+    if (ready == 0) timed_out = true;  // one more look at what was consumed, then return
   }
 }
 

@@ -167,7 +167,7 @@ class Stream {
         return;
       }
       int wait_ms = 200;
-      if (pending_) {
+      if (pending_ && !in_transaction_) {  // (inside a transaction nothing can be stored before its commit)
         const auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - pending_since_);
         wait_ms = std::clamp<int>(options_.flush_interval_ms - static_cast<int>(waited.count()), 0, 200);
       }
