@@ -8,6 +8,7 @@
 #include <spdlog/spdlog.h>
 
 #include "core/error.h"
+#include "storage/kafka/kafka_admin.h"
 
 namespace datalab {
 
@@ -273,6 +274,17 @@ void read_topic_range(const KafkaSettings& settings, const std::string& topic, c
     }
     for (const auto& message : reader.poll_batch(10'000, 200)) on_message(message);
   }
+}
+
+std::optional<std::string> last_value_of_key(const KafkaSettings& settings, const std::string& topic,
+                                             const std::string& key) {
+  KafkaAdmin admin(settings);
+  if (!admin.topic_exists(topic)) return std::nullopt;
+  std::optional<std::string> last;
+  read_topic_range(settings, topic, std::vector<int64_t>(admin.partition_count(topic), 0), [&](const KafkaMessage& m) {
+    if (m.key() && *m.key() == key) last = std::string(m.value());
+  });
+  return last;
 }
 
 }  // namespace datalab

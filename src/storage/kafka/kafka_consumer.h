@@ -114,4 +114,10 @@ class TopicRangeReader {
 void read_topic_range(const KafkaSettings& settings, const std::string& topic, const std::vector<int64_t>& from_offsets,
                       const std::function<void(const KafkaMessage&)>& on_message, int timeout_ms = 60'000);
 
+// The value of the last message with `key` in a topic read whole (a topic used as a small
+// keyed store, e.g. positions or watermarks); nullopt when the topic does not exist or has
+// no message with that key.
+std::optional<std::string> last_value_of_key(const KafkaSettings& settings, const std::string& topic,
+                                             const std::string& key);
+
 }  // namespace datalab

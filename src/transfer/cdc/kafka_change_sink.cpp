@@ -40,17 +40,8 @@ std::string KafkaChangeSink::topic_of(const TableShape& table) const {
 }
 
 std::optional<Lsn> KafkaChangeSink::stored_position() {
-  KafkaAdmin admin(settings_);
-  if (!admin.topic_exists(kPositionsTopic)) return std::nullopt;
-  std::optional<std::string> last;
-  bool forgotten = false;
-  read_topic_range(settings_, kPositionsTopic, std::vector<int64_t>(admin.partition_count(kPositionsTopic), 0),
-                   [&](const KafkaMessage& m) {
-                     if (!m.key() || *m.key() != position_key_) return;
-                     forgotten = m.value().empty();
-                     if (!forgotten) last = std::string(m.value());
-                   });
-  if (!last || forgotten) return std::nullopt;
+  const std::optional<std::string> last = last_value_of_key(settings_, kPositionsTopic, position_key_);
+  if (!last || last->empty()) return std::nullopt;  // empty: forgotten by `cdc drop`
   rapidjson::Document stored;
   stored.Parse(last->data(), last->size());
   if (stored.HasParseError() || !stored.IsObject() || !stored.HasMember("lsn") || !stored["lsn"].IsString()) {

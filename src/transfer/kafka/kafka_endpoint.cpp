@@ -463,13 +463,7 @@ class KafkaTarget : public BatchTarget {
     incremental_ = true;
     watermark_key_ = topic_ + "\n" + source_id;
     filter_ = filter;
-    KafkaAdmin admin(settings_);
-    if (!admin.topic_exists(kWatermarkTopic)) return std::nullopt;
-    std::optional<std::string> last;
-    read_topic_range(settings_, kWatermarkTopic, std::vector<int64_t>(admin.partition_count(kWatermarkTopic), 0),
-                     [&](const KafkaMessage& m) {
-                       if (m.key() && *m.key() == watermark_key_) last = std::string(m.value());
-                     });
+    const std::optional<std::string> last = last_value_of_key(settings_, kWatermarkTopic, watermark_key_);
     if (!last) return std::nullopt;
     return parse_watermark_text(*last, filter, fmt::format("topic {} (in {})", topic_, kWatermarkTopic));
   }
