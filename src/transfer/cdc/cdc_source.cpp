@@ -35,6 +35,10 @@ std::string quoted_table(const std::string& name) {
   return quote_identifier(name.substr(0, dot)) + "." + quote_identifier(name.substr(dot + 1));
 }
 
+bool publication_exists(PgConnection& sql, const std::string& name) {
+  return sql.exec("SELECT 1 FROM pg_publication WHERE pubname = $1", {name}).rows() == 1;
+}
+
 }  // namespace
 
 std::string CdcSource::stream_id() const { return fmt::format("{}:{}/{}/{}", db.host, db.port, db.database, slot); }
@@ -85,7 +89,7 @@ CdcSource cdc_source_of(const transfer::Endpoint& e) {
 }
 
 std::vector<uint32_t> ensure_publication(PgConnection& sql, const CdcSource& source) {
-  const bool exists = sql.exec("SELECT 1 FROM pg_publication WHERE pubname = $1", {source.publication}).rows() == 1;
+  const bool exists = publication_exists(sql, source.publication);
   if (!exists) {
     if (source.tables.empty()) {
       throw ConfigError(fmt::format("publication {} does not exist in {}: add ?tables=schema.t,… to create it for "
@@ -153,7 +157,7 @@ SlotStatus slot_status(const CdcSource& source) {
   PgConnection sql(source.db);
   SlotStatus status;
   status.publication_exists =
-      sql.exec("SELECT 1 FROM pg_publication WHERE pubname = $1", {source.publication}).rows() == 1;
+      publication_exists(sql, source.publication);
   const PgResult tables = sql.exec(
       "SELECT format('%s.%s', schemaname, tablename) FROM pg_publication_tables WHERE pubname = $1 ORDER BY 1",
       {source.publication});
@@ -223,7 +227,7 @@ std::vector<std::string> drop_slot_and_publication(const CdcSource& source) {
     sql.exec("SELECT pg_drop_replication_slot($1)", {source.slot});
     dropped.push_back("slot " + source.slot);
   }
-  if (sql.exec("SELECT 1 FROM pg_publication WHERE pubname = $1", {source.publication}).rows() == 1) {
+  if (publication_exists(sql, source.publication)) {
     sql.exec("DROP PUBLICATION " + quote_identifier(source.publication));
     dropped.push_back("publication " + source.publication);
   }
