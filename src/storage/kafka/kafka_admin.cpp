@@ -21,6 +21,32 @@ using Event = std::unique_ptr<rd_kafka_event_t, Deleter<rd_kafka_event_t, rd_kaf
 using NewTopic = std::unique_ptr<rd_kafka_NewTopic_t, Deleter<rd_kafka_NewTopic_t, rd_kafka_NewTopic_destroy>>;
 using AdminOptions =
     std::unique_ptr<rd_kafka_AdminOptions_t, Deleter<rd_kafka_AdminOptions_t, rd_kafka_AdminOptions_destroy>>;
+using ConfigResource =
+    std::unique_ptr<rd_kafka_ConfigResource_t, Deleter<rd_kafka_ConfigResource_t, rd_kafka_ConfigResource_destroy>>;
+using PartitionList = std::unique_ptr<rd_kafka_topic_partition_list_t,
+                                      Deleter<rd_kafka_topic_partition_list_t, rd_kafka_topic_partition_list_destroy>>;
+using GroupOffsetsRequest =
+    std::unique_ptr<rd_kafka_ListConsumerGroupOffsets_t,
+                    Deleter<rd_kafka_ListConsumerGroupOffsets_t, rd_kafka_ListConsumerGroupOffsets_destroy>>;
+
+AdminOptions admin_options(rd_kafka_t* handle, rd_kafka_admin_op_t op) {
+  char errstr[512];
+  AdminOptions options(rd_kafka_AdminOptions_new(handle, op));
+  rd_kafka_AdminOptions_set_request_timeout(options.get(), kAdminTimeoutMs, errstr, sizeof errstr);
+  return options;
+}
+
+// Waits for an admin request's result; a request the broker did not answer or refused as a
+// whole is a ServiceError saying what was asked (`what`).
+Event await_result(rd_kafka_queue_t* queue, const std::string& bootstrap, const std::string& what) {
+  Event event(rd_kafka_queue_poll(queue, kAdminTimeoutMs + 5'000));
+  if (!event) throw ServiceError(fmt::format("Kafka at {} did not answer: {}", bootstrap, what), "kafka");
+  if (rd_kafka_event_error(event.get())) {
+    throw ServiceError(
+        fmt::format("Kafka at {}: {} failed: {}", bootstrap, what, rd_kafka_event_error_string(event.get())));
+  }
+  return event;
+}
 
 void destroy_metadata(const rd_kafka_metadata_t* m) { rd_kafka_metadata_destroy(m); }
 
@@ -123,18 +149,116 @@ int KafkaAdmin::partition_count(const std::string& name) {
   throw ServiceError(fmt::format("Kafka topic {} does not exist", name));
 }
 
-std::vector<int64_t> KafkaAdmin::high_watermarks(const std::string& topic) {
+std::vector<int64_t> KafkaAdmin::high_watermarks(const std::string& topic) { return watermarks(topic, true); }
+
+std::vector<int64_t> KafkaAdmin::low_watermarks(const std::string& topic) { return watermarks(topic, false); }
+
+std::vector<int64_t> KafkaAdmin::watermarks(const std::string& topic, bool high) {
   const int partitions = partition_count(topic);
-  std::vector<int64_t> highs(static_cast<std::size_t>(partitions), 0);
+  std::vector<int64_t> offsets(static_cast<std::size_t>(partitions), 0);
   for (int p = 0; p < partitions; ++p) {
-    int64_t low = 0, high = 0;
-    const auto err = rd_kafka_query_watermark_offsets(handle_, topic.c_str(), p, &low, &high, kAdminTimeoutMs);
+    int64_t low = 0, high_offset = 0;
+    const auto err = rd_kafka_query_watermark_offsets(handle_, topic.c_str(), p, &low, &high_offset, kAdminTimeoutMs);
     if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
       throw ServiceError(fmt::format("Kafka: cannot read the offsets of {} [{}]: {}", topic, p, rd_kafka_err2str(err)));
     }
-    highs[static_cast<std::size_t>(p)] = high;
+    offsets[static_cast<std::size_t>(p)] = high ? high_offset : low;
   }
-  return highs;
+  return offsets;
+}
+
+std::vector<int64_t> KafkaAdmin::committed_offsets(const std::string& group, const std::string& topic) {
+  const int partitions = partition_count(topic);
+  PartitionList wanted(rd_kafka_topic_partition_list_new(partitions));
+  for (int p = 0; p < partitions; ++p) rd_kafka_topic_partition_list_add(wanted.get(), topic.c_str(), p);
+  GroupOffsetsRequest request(rd_kafka_ListConsumerGroupOffsets_new(group.c_str(), wanted.get()));
+  rd_kafka_ListConsumerGroupOffsets_t* requests[] = {request.get()};
+  const auto options = admin_options(handle_, RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPOFFSETS);
+  Queue queue(rd_kafka_queue_new(handle_));
+  rd_kafka_ListConsumerGroupOffsets(handle_, requests, 1, options.get(), queue.get());
+  const std::string what = fmt::format("reading the committed offsets of group {} on {}", group, topic);
+  const auto event = await_result(queue.get(), settings_.bootstrap_servers, what);
+  size_t count = 0;
+  const auto** groups =
+      rd_kafka_ListConsumerGroupOffsets_result_groups(rd_kafka_event_ListConsumerGroupOffsets_result(event.get()), &count);
+  std::vector<int64_t> committed(static_cast<std::size_t>(partitions), -1);
+  for (size_t g = 0; g < count; ++g) {
+    if (const auto* error = rd_kafka_group_result_error(groups[g])) {
+      throw ServiceError(fmt::format("Kafka: {} failed: {}", what, rd_kafka_error_string(error)));
+    }
+    const auto* list = rd_kafka_group_result_partitions(groups[g]);
+    for (int i = 0; list && i < list->cnt; ++i) {
+      const auto& element = list->elems[i];
+      if (element.err != RD_KAFKA_RESP_ERR_NO_ERROR || element.partition < 0 || element.partition >= partitions) continue;
+      committed[static_cast<std::size_t>(element.partition)] = element.offset >= 0 ? element.offset : -1;
+    }
+  }
+  return committed;
+}
+
+namespace {
+
+// The configuration entries of one topic, from DescribeConfigs; `own_only` keeps the
+// topic's own (dynamic) entries, the ones AlterConfigs must send back.
+std::map<std::string, std::string> describe_topic(rd_kafka_t* handle, const std::string& bootstrap,
+                                                  const std::string& topic, bool own_only) {
+  ConfigResource resource(rd_kafka_ConfigResource_new(RD_KAFKA_RESOURCE_TOPIC, topic.c_str()));
+  rd_kafka_ConfigResource_t* resources[] = {resource.get()};
+  const auto options = admin_options(handle, RD_KAFKA_ADMIN_OP_DESCRIBECONFIGS);
+  Queue queue(rd_kafka_queue_new(handle));
+  rd_kafka_DescribeConfigs(handle, resources, 1, options.get(), queue.get());
+  const std::string what = "describing the configuration of topic " + topic;
+  const auto event = await_result(queue.get(), bootstrap, what);
+  size_t count = 0;
+  const auto** results =
+      rd_kafka_DescribeConfigs_result_resources(rd_kafka_event_DescribeConfigs_result(event.get()), &count);
+  std::map<std::string, std::string> config;
+  for (size_t r = 0; r < count; ++r) {
+    if (const auto err = rd_kafka_ConfigResource_error(results[r]); err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      const char* message = rd_kafka_ConfigResource_error_string(results[r]);
+      throw ServiceError(fmt::format("Kafka: {} failed: {}", what, message ? message : rd_kafka_err2str(err)));
+    }
+    size_t entries = 0;
+    const auto** entry = rd_kafka_ConfigResource_configs(results[r], &entries);
+    for (size_t e = 0; e < entries; ++e) {
+      if (own_only && rd_kafka_ConfigEntry_source(entry[e]) != RD_KAFKA_CONFIG_SOURCE_DYNAMIC_TOPIC_CONFIG) continue;
+      const char* value = rd_kafka_ConfigEntry_value(entry[e]);
+      config[rd_kafka_ConfigEntry_name(entry[e])] = value ? value : "";
+    }
+  }
+  return config;
+}
+
+}  // namespace
+
+std::map<std::string, std::string> KafkaAdmin::topic_config(const std::string& topic) {
+  return describe_topic(handle_, settings_.bootstrap_servers, topic, false);
+}
+
+void KafkaAdmin::set_topic_config(const std::string& topic, const std::string& key, const std::string& value) {
+  auto config = describe_topic(handle_, settings_.bootstrap_servers, topic, true);
+  config[key] = value;
+  ConfigResource resource(rd_kafka_ConfigResource_new(RD_KAFKA_RESOURCE_TOPIC, topic.c_str()));
+  for (const auto& [name, setting] : config) {
+    if (rd_kafka_ConfigResource_set_config(resource.get(), name.c_str(), setting.c_str()) !=
+        RD_KAFKA_RESP_ERR_NO_ERROR) {
+      throw ConfigError(fmt::format("topic {}: bad config {}={}", topic, name, setting));
+    }
+  }
+  rd_kafka_ConfigResource_t* resources[] = {resource.get()};
+  const auto options = admin_options(handle_, RD_KAFKA_ADMIN_OP_ALTERCONFIGS);
+  Queue queue(rd_kafka_queue_new(handle_));
+  rd_kafka_AlterConfigs(handle_, resources, 1, options.get(), queue.get());
+  const std::string what = fmt::format("setting {}={} on topic {}", key, value, topic);
+  const auto event = await_result(queue.get(), settings_.bootstrap_servers, what);
+  size_t count = 0;
+  const auto** results = rd_kafka_AlterConfigs_result_resources(rd_kafka_event_AlterConfigs_result(event.get()), &count);
+  for (size_t r = 0; r < count; ++r) {
+    if (const auto err = rd_kafka_ConfigResource_error(results[r]); err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      const char* message = rd_kafka_ConfigResource_error_string(results[r]);
+      throw ServiceError(fmt::format("Kafka: {} failed: {}", what, message ? message : rd_kafka_err2str(err)));
+    }
+  }
 }
 
 }  // namespace datalab

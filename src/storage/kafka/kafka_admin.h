@@ -37,8 +37,20 @@ class KafkaAdmin {
   int partition_count(const std::string& topic);
   // High watermark (offset of the next message) of every partition, by partition index.
   std::vector<int64_t> high_watermarks(const std::string& topic);
+  // Low watermark (the oldest offset retention kept) of every partition, by partition index.
+  std::vector<int64_t> low_watermarks(const std::string& topic);
+  // The group's committed offset (next to read) of every partition of the topic, by
+  // partition index; -1 where the group has committed nothing.
+  std::vector<int64_t> committed_offsets(const std::string& group, const std::string& topic);
+  // The topic's effective configuration (every entry, defaults included).
+  std::map<std::string, std::string> topic_config(const std::string& topic);
+  // Sets one topic-level setting and keeps the topic's other settings: Kafka's AlterConfigs
+  // (the one librdkafka 2.0 has) replaces the whole set, so the topic's own (dynamic)
+  // entries are read first and sent back with the change.
+  void set_topic_config(const std::string& topic, const std::string& key, const std::string& value);
 
  private:
+  std::vector<int64_t> watermarks(const std::string& topic, bool high);
   KafkaSettings settings_;
   rd_kafka_s* handle_ = nullptr;
 };
