@@ -57,6 +57,12 @@ const std::vector<Setting> kDefaults = {
     // Without S3_ENDPOINT the object store is this local directory (same layout: <dir>/<bucket>/<key>).
     {"S3_LOCAL_DIR", ".state/objectstore"},
     {"BOOTSTRAP_SERVER", "127.0.0.1:9092"},
+    // Week 8 topics: the flights topic, its dead-letter topic (empty: <KAFKA_TOPIC>.dlq), the
+    // flights topic's partitions and both topics' retention (5 minutes, as the original).
+    {"KAFKA_TOPIC", "it-one"},
+    {"KAFKA_DLQ_TOPIC", ""},
+    {"KAFKA_TOPIC_PARTITIONS", "3", false, NumericRange{1, 10'000, true}},
+    {"KAFKA_RETENTION_MS", "300000", false, NumericRange{-1, 1e15, true}},
     {"SPARK_MASTER_URL", "spark://127.0.0.1:7077"},
     {"SPARK_CONNECT_URL", "sc://127.0.0.1:15002", /*empty_is_a_value=*/true},  // empty: refused, with a hint
     {"TG_CHAT_ID", ""},

@@ -11,6 +11,7 @@
 #include "core/stopwatch.h"
 #include "core/error.h"
 #include "modules/kafka_pipeline/bad_messages.h"
+#include "modules/kafka_pipeline/dead_letter_queue.h"
 #include "modules/kafka_pipeline/flight_message.h"
 #include "modules/kafka_pipeline/flight_store.h"
 #include "storage/kafka/kafka_consumer.h"
@@ -42,8 +43,9 @@ struct Rejection {
 // in the dead-letter topic from that end on, and only sent when it is not there.
 class DeadLetterSender {
  public:
-  DeadLetterSender(const PostgresSettings& postgres, const KafkaSettings& kafka, KafkaAdmin& admin, std::string topic)
-      : kafka_(kafka), admin_(admin), topic_(std::move(topic)), dlq_topic_(dead_letter_topic(topic_)), db_(postgres),
+  DeadLetterSender(const PostgresSettings& postgres, const KafkaSettings& kafka, KafkaAdmin& admin, std::string topic,
+                   std::string dlq_topic)
+      : kafka_(kafka), admin_(admin), topic_(std::move(topic)), dlq_topic_(std::move(dlq_topic)), db_(postgres),
         ledger_(db_), producer_(kafka, options()) {}
 
   // Returns, for each rejection, whether it was sent now (false: it had been already).
@@ -128,7 +130,8 @@ class DeadLetterSender {
                        {"dlq.original.topic", r.message->topic()},
                        {"dlq.original.partition", std::to_string(r.message->partition())},
                        {"dlq.original.offset", std::to_string(r.message->offset())},
-                       {"dlq.original.sha256", hash}},
+                       {"dlq.original.sha256", hash},
+                       {kDeadLetterAttemptHeader, std::to_string(message_attempt(*r.message))}},
                       delivery);
   }
 
@@ -182,12 +185,69 @@ class DeadLetterSender {
 
 }  // namespace
 
-std::vector<std::string> ensure_topics(KafkaAdmin& admin, const std::string& topic) {
-  std::vector<std::string> created;
-  const std::map<std::string, std::string> retention{{"retention.ms", kRetentionMs}};
-  if (admin.ensure_topic({topic, kTopicPartitions, 1, retention})) created.push_back(topic);
-  if (admin.ensure_topic({dead_letter_topic(topic), 1, 1, retention})) created.push_back(dead_letter_topic(topic));
-  return created;
+PipelineTopics PipelineTopics::from(const Config& config, const std::string& topic_flag) {
+  PipelineTopics topics;
+  topics.topic = topic_flag.empty() ? config.value("KAFKA_TOPIC") : topic_flag;
+  topics.dead_letters = config.value("KAFKA_DLQ_TOPIC");
+  if (topics.dead_letters.empty()) topics.dead_letters = topics.topic + ".dlq";
+  if (topics.dead_letters == topics.topic) {
+    throw ConfigError(fmt::format("KAFKA_DLQ_TOPIC is the flights topic itself ({})", topics.topic));
+  }
+  topics.partitions = static_cast<int>(config.get_int("KAFKA_TOPIC_PARTITIONS"));
+  topics.retention_ms = config.get_int("KAFKA_RETENTION_MS");
+  return topics;
+}
+
+TopicCheck ensure_topics(KafkaAdmin& admin, const PipelineTopics& topics, bool apply_retention) {
+  TopicCheck check;
+  const std::string retention = std::to_string(topics.retention_ms);
+  const std::map<std::string, std::string> configs{{"retention.ms", retention}};
+  for (const auto& [name, partitions] : {std::pair{topics.topic, topics.partitions}, {topics.dead_letters, 1}}) {
+    if (admin.ensure_topic({name, partitions, 1, configs})) {
+      check.created.push_back(name);
+      continue;
+    }
+    const int existing = admin.partition_count(name);
+    if (name == topics.topic && existing != partitions) {
+      // Partitions are not changed here: more would move keys to other partitions, fewer is impossible.
+      check.differences.push_back(fmt::format("topic {} has {} partitions, KAFKA_TOPIC_PARTITIONS is {} (left as it is)",
+                                              name, existing, partitions));
+    }
+    const auto config = admin.topic_config(name);
+    const auto it = config.find("retention.ms");
+    const std::string current = it == config.end() ? "?" : it->second;
+    if (current == retention) continue;
+    if (apply_retention) {
+      admin.set_topic_config(name, "retention.ms", retention);
+      check.changed.push_back(fmt::format("topic {}: retention.ms {} -> {}", name, current, retention));
+    } else {
+      check.differences.push_back(fmt::format(
+          "topic {} has retention.ms={}, KAFKA_RETENTION_MS is {} (`datalab kafka topics --apply-retention` sets it)",
+          name, current, retention));
+    }
+  }
+  return check;
+}
+
+std::vector<PartitionLag> group_lag(KafkaAdmin& admin, const std::string& group, const std::string& topic) {
+  const auto low = admin.low_watermarks(topic);
+  const auto high = admin.high_watermarks(topic);
+  const auto committed = admin.committed_offsets(group, topic);
+  std::vector<PartitionLag> out;
+  for (std::size_t p = 0; p < high.size(); ++p) {
+    PartitionLag lag{static_cast<int32_t>(p), low[p], high[p], p < committed.size() ? committed[p] : -1, 0};
+    // Nothing committed: everything kept is still to read; a commit below what retention
+    // kept counts from the oldest kept.
+    lag.lag = high[p] - std::max(lag.earliest, lag.committed);
+    out.push_back(lag);
+  }
+  return out;
+}
+
+int64_t total_lag(const std::vector<PartitionLag>& partitions) {
+  int64_t total = 0;
+  for (const auto& p : partitions) total += p.lag;
+  return total;
 }
 
 ProduceStats produce_flights(const PostgresSettings& postgres, const KafkaSettings& kafka, const ProduceOptions& options,
@@ -237,32 +297,48 @@ ProduceStats produce_flights(const PostgresSettings& postgres, const KafkaSettin
   return stats;
 }
 
-ConsumeStats consume_flights(const PostgresSettings& postgres, const KafkaSettings& kafka,
-                             const ConsumeOptions& options, const std::atomic<bool>& stop) {
-  const auto start = Clock::now();
+namespace {
+
+enum class SessionEnd { Stopped, Drained, TimedOut };
+
+// One connected stretch of consuming: connections to PostgreSQL and Kafka, batches until
+// stopped or drained. Adds to `stats`; after each batch whose offsets were committed,
+// `resume_from` (when set) holds where a new session must start and `progress` is stamped.
+SessionEnd consume_session(const PostgresSettings& postgres, const KafkaSettings& kafka, const ConsumeOptions& options,
+                           const std::atomic<bool>& stop, Clock::time_point start,
+                           std::optional<std::vector<int64_t>>& resume_from, Clock::time_point& progress,
+                           ConsumeStats& stats) {
   PgConnection db(postgres);
   FlightStore(db).create_tables();
   UploadSink sink(db);
   KafkaAdmin admin(kafka);
   const int partitions = admin.partition_count(options.topic);
-  DeadLetterSender dead_letters(postgres, kafka, admin, options.topic);
-  KafkaConsumer consumer(kafka, options.topic, partitions, {options.group, options.start_offsets});
+  DeadLetterSender dead_letters(postgres, kafka, admin, options.topic, options.dead_letters);
+  KafkaConsumer consumer(kafka, options.topic, partitions, {options.group, resume_from});
 
-  ConsumeStats stats;
   // The database write (and then the offset commit) of one batch runs while the next
   // batch is fetched and validated; writes stay in order, one at a time.
   std::future<int64_t> pending_write;
   uint64_t pending_valid = 0;
+  std::map<int32_t, int64_t> pending_offsets;
   auto finish_pending_write = [&] {
     if (!pending_write.valid()) return;
     const auto inserted = static_cast<uint64_t>(pending_write.get());
     stats.loaded += inserted;
     stats.already_loaded += pending_valid - inserted;
+    if (resume_from) {
+      for (const auto& [partition, next] : pending_offsets) {
+        if (static_cast<std::size_t>(partition) >= resume_from->size()) resume_from->resize(partition + 1, 0);
+        (*resume_from)[static_cast<std::size_t>(partition)] = next;
+      }
+    }
+    progress = Clock::now();
   };
   // With a rate limit, smaller batches keep the pace smooth.
   const std::size_t batch_rows =
       options.rate > 0 ? std::max<std::size_t>(1, std::min<std::size_t>(options.batch_rows, options.rate / 10))
                        : options.batch_rows;
+  SessionEnd end = SessionEnd::Stopped;
   try {
     while (!stop.load()) {
       auto batch = consumer.poll_batch(batch_rows, options.batch_wait_ms);
@@ -297,6 +373,7 @@ ConsumeStats consume_flights(const PostgresSettings& postgres, const KafkaSettin
         }
         finish_pending_write();
         pending_valid = rows.size();
+        pending_offsets = next_offsets;
         pending_write = std::async(std::launch::async, [&sink, &consumer, rows = std::move(rows),
                                                         next_offsets = std::move(next_offsets)] {
           const int64_t inserted = sink.write(rows);
@@ -309,21 +386,71 @@ ConsumeStats consume_flights(const PostgresSettings& postgres, const KafkaSettin
         pace(options.rate, stats.received, start, stop);
       }
       if (options.until_drained && batch.size() < batch_rows && options.producer_done() && consumer.drained()) {
-        stats.drained = true;
+        end = SessionEnd::Drained;
         break;
       }
       if (options.until_drained && options.timeout_seconds > 0 && seconds_since(start) > options.timeout_seconds) {
-        throw ServiceError(fmt::format("topic {} not drained after {:.0f} s ({} messages consumed)", options.topic,
-                                       options.timeout_seconds, stats.received));
+        end = SessionEnd::TimedOut;
+        break;
       }
     }
     finish_pending_write();
   } catch (...) {
-    // Never leave the writer thread running on a connection that is about to go away.
-    if (pending_write.valid()) pending_write.wait();
+    // Never leave the writer thread running on a connection that is about to go away; a
+    // write that did commit still counts (its offsets were committed too).
+    try {
+      finish_pending_write();
+    } catch (...) {
+    }
     throw;
   }
   consumer.close();
+  return end;
+}
+
+}  // namespace
+
+ConsumeStats consume_flights(const PostgresSettings& postgres, const KafkaSettings& kafka,
+                             const ConsumeOptions& options, const std::atomic<bool>& stop) {
+  const auto start = Clock::now();
+  ConsumeStats stats;
+  std::optional<std::vector<int64_t>> resume_from = options.start_offsets;
+  auto progress = start;
+  std::optional<Clock::time_point> failing_since;
+  double backoff_seconds = 0.5;
+  SessionEnd end = SessionEnd::Stopped;
+  while (true) {
+    try {
+      end = consume_session(postgres, kafka, options, stop, start, resume_from, progress, stats);
+      break;
+    } catch (const ServiceError& e) {
+      // A service failing is not a bad message: nothing was dead-lettered for it and nothing
+      // committed past the last good batch, so a new session goes on from there.
+      if (stop.load() || options.retry_seconds <= 0) throw;
+      if (!failing_since || progress > *failing_since) {
+        failing_since = Clock::now();
+        backoff_seconds = 0.5;
+      }
+      const double failing = seconds_since(*failing_since);
+      if (failing + backoff_seconds > options.retry_seconds) {
+        throw ServiceError(fmt::format("{} (still failing after {:.0f} s of retries)", e.what(), failing),
+                           e.unreachable_service());
+      }
+      spdlog::warn("kafka consume: {}; pausing {:.1f} s, then going on from the last committed batch", e.what(),
+                   backoff_seconds);
+      const auto resume_at = Clock::now() + std::chrono::duration_cast<Clock::duration>(
+                                                std::chrono::duration<double>(backoff_seconds));
+      while (Clock::now() < resume_at && !stop.load()) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      backoff_seconds = std::min(backoff_seconds * 2, 30.0);
+      ++stats.retries;
+      if (stop.load()) break;
+    }
+  }
+  if (end == SessionEnd::TimedOut) {
+    throw ServiceError(fmt::format("topic {} not drained after {:.0f} s ({} messages consumed)", options.topic,
+                                   options.timeout_seconds, stats.received));
+  }
+  stats.drained = end == SessionEnd::Drained;
   stats.seconds = seconds_since(start);
   return stats;
 }
