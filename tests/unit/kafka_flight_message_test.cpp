@@ -1,5 +1,7 @@
 // The flight.v1 message without a broker: encoding, every validation rule and its reason,
 // the dead-letter envelope, and the generator the module fills flights with.
+#include <tuple>
+
 #include <gtest/gtest.h>
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -253,4 +255,41 @@ TEST(KafkaFlightGenerator, IsDeterministicAndValid) {
       EXPECT_GE(booked, 0);
     }
   }
+}
+
+TEST(KafkaDeadLetter, ReadsBackTheOriginalItCarriesWholeAndNothingItCut) {
+  const std::string value = R"({"schema":"flight.v1"})";
+  const auto text = parse_dead_letter_value(dead_letter_value("missing field data", "it-one", 2, 41, "7", value));
+  ASSERT_TRUE(text);
+  EXPECT_EQ(text->reason, "missing field data");
+  EXPECT_EQ((std::tuple{text->topic, text->partition, text->offset}), (std::tuple{std::string("it-one"), 2, 41}));
+  EXPECT_TRUE(text->has_key);
+  EXPECT_EQ(text->key, "7");
+  EXPECT_EQ(text->value, value);
+  EXPECT_EQ(text->value_sha256, sha256_hex(value));
+
+  // Bytes that are not UTF-8 come back from base64, every length of the last group.
+  for (const std::string& bytes : {std::string("\xff"), std::string("\xff\xfe"), std::string("\xff\xfe\x00\x01", 4)}) {
+    const auto binary = parse_dead_letter_value(dead_letter_value("invalid JSON", "t", 0, 1, std::nullopt, bytes));
+    ASSERT_TRUE(binary);
+    EXPECT_FALSE(binary->has_key);
+    EXPECT_EQ(binary->value, bytes);
+  }
+  const auto binary_key = parse_dead_letter_value(dead_letter_value("r", "t", 0, 1, std::string("\xfe\x01"), value));
+  ASSERT_TRUE(binary_key);
+  EXPECT_EQ(binary_key->key, std::string("\xfe\x01"));
+
+  // What was cut is not pretended whole: the replay reads the original from its topic.
+  const auto stub = parse_dead_letter_value(dead_letter_value("r", "t", 0, 0, std::string(10'000, 'k'), value, 0));
+  ASSERT_TRUE(stub);
+  EXPECT_TRUE(stub->has_key);
+  EXPECT_FALSE(stub->key);
+  EXPECT_FALSE(stub->value);
+  EXPECT_EQ(stub->value_bytes, static_cast<int64_t>(value.size()));
+
+  std::string why;
+  EXPECT_FALSE(parse_dead_letter_value("not json", &why));
+  EXPECT_EQ(why, "not a JSON object");
+  EXPECT_FALSE(parse_dead_letter_value(R"({"reason":"r","original":{"topic":"t"}})", &why));
+  EXPECT_EQ(why, "no original topic, partition and offset");
 }

@@ -299,6 +299,71 @@ void append_upload_copy_row(std::string& out, const UploadRow& row) {
       .text(row.status);
 }
 
+namespace {
+
+std::optional<std::string> unbase64(std::string_view text) {
+  std::string out;
+  uint32_t bits = 0;
+  int count = 0;
+  for (const char c : text) {
+    int v;
+    if (c >= 'A' && c <= 'Z') v = c - 'A';
+    else if (c >= 'a' && c <= 'z') v = c - 'a' + 26;
+    else if (c >= '0' && c <= '9') v = c - '0' + 52;
+    else if (c == '+') v = 62;
+    else if (c == '/') v = 63;
+    else if (c == '=') break;
+    else return std::nullopt;
+    bits = (bits << 6) | static_cast<uint32_t>(v);
+    count += 6;
+    if (count >= 8) {
+      count -= 8;
+      out += static_cast<char>((bits >> count) & 0xFF);
+    }
+  }
+  return out;
+}
+
+// The original's `name` ("key" or "value") as the record carries it: text, or base64 when
+// it was not UTF-8; nullopt when it was cut (`<name>_truncated`) or is missing.
+std::optional<std::string> carried(const json& original, const std::string& name) {
+  if (original.value(name + "_truncated", false)) return std::nullopt;
+  if (const auto it = original.find(name); it != original.end() && it->is_string()) return it->get<std::string>();
+  if (const auto it = original.find(name + "_base64"); it != original.end() && it->is_string()) {
+    return unbase64(it->get<std::string>());
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<DeadLetterRecord> parse_dead_letter_value(std::string_view value, std::string* error) {
+  auto fail = [&](const std::string& why) -> std::optional<DeadLetterRecord> {
+    if (error) *error = why;
+    return std::nullopt;
+  };
+  const json record = json::parse(value, nullptr, /*allow_exceptions=*/false);
+  if (!record.is_object()) return fail("not a JSON object");
+  const auto reason = record.find("reason");
+  const auto original = record.find("original");
+  if (reason == record.end() || !reason->is_string() || original == record.end() || !original->is_object()) {
+    return fail("no reason and original");
+  }
+  DeadLetterRecord out;
+  out.reason = reason->get<std::string>();
+  out.topic = original->value("topic", "");
+  out.partition = original->value("partition", -1);
+  out.offset = original->value("offset", int64_t{-1});
+  out.value_bytes = original->value("value_bytes", int64_t{0});
+  out.value_sha256 = original->value("value_sha256", "");
+  const auto key = original->find("key");
+  out.has_key = (key != original->end() && !key->is_null()) || original->contains("key_base64");
+  if (out.has_key) out.key = carried(*original, "key");
+  out.value = carried(*original, "value");
+  if (out.topic.empty() || out.partition < 0 || out.offset < 0) return fail("no original topic, partition and offset");
+  return out;
+}
+
 std::string sha256_hex(std::string_view data) {
   unsigned char digest[SHA256_DIGEST_LENGTH];
   SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), digest);

@@ -80,6 +80,21 @@ inline constexpr std::size_t kDeadLetterKeptKeyBytes = 4'096;  // a longer key i
 std::string dead_letter_value(std::string_view reason, std::string_view topic, int32_t partition, int64_t offset,
                               std::optional<std::string_view> key, std::string_view value,
                               std::size_t max_bytes = kDeadLetterMaxBytes, bool* truncated = nullptr);
+// A dead-letter value read back (dead_letter_value's inverse): the original whole where the
+// record carries it whole (text or base64), nullopt where it was cut or is absent.
+struct DeadLetterRecord {
+  std::string reason;
+  std::string topic;
+  int32_t partition = -1;
+  int64_t offset = -1;
+  bool has_key = false;              // the original had a key
+  std::optional<std::string> key;    // set when has_key and it was not cut
+  std::optional<std::string> value;  // set when it was not cut
+  int64_t value_bytes = 0;
+  std::string value_sha256;
+};
+// nullopt when `value` is not a dead-letter record of this format (error says why).
+std::optional<DeadLetterRecord> parse_dead_letter_value(std::string_view value, std::string* error = nullptr);
 // The dead-letter record's Kafka key: the original key, cut to kDeadLetterKeptKeyBytes.
 std::string_view dead_letter_key(std::string_view key);
 // Lower-case hex SHA-256 of the bytes.

@@ -220,4 +220,57 @@ void DeadLetterLedger::record_delivered(const std::string& topic, const std::vec
        array_of(delivered, [](const Delivered& d) { return std::string(d.value_truncated ? "t" : "f"); })});
 }
 
+ReplayLedger::ReplayLedger(PgConnection& db) : db_(db) {}
+
+std::map<ReplayLedger::Place, ReplayLedger::Entry> ReplayLedger::find(const std::string& dlq_topic,
+                                                                      const std::vector<Place>& letters) {
+  std::map<Place, Entry> found;
+  if (letters.empty()) return found;
+  const auto rows = db_.exec(
+      "SELECT r.dlq_partition, r.dlq_offset, r.dlq_timestamp_ms, r.target_offset IS NOT NULL, r.target_topic, "
+      "r.target_search_from::text FROM kafka_pipeline.dead_letter_replays r "
+      "JOIN unnest($2::int[], $3::bigint[]) AS l(dlq_partition, dlq_offset) USING (dlq_partition, dlq_offset) "
+      "WHERE r.dlq_topic = $1",
+      {dlq_topic, array_of(letters, [](const Place& p) { return std::to_string(p.partition); }),
+       array_of(letters, [](const Place& p) { return std::to_string(p.offset); })});
+  for (int r = 0; r < rows.rows(); ++r) {
+    found[{static_cast<int32_t>(rows.integer(r, 0)), rows.integer(r, 1)}] = {
+        rows.integer(r, 2), rows.value(r, 3) == "t", std::string(rows.value(r, 4)), parse_bigint_array(rows.value(r, 5))};
+  }
+  return found;
+}
+
+void ReplayLedger::record_intent(const std::string& dlq_topic, const std::string& target_topic,
+                                 const std::vector<int64_t>& search_from, const std::vector<Intent>& intents) {
+  if (intents.empty()) return;
+  std::vector<std::optional<std::string>> from;
+  for (const int64_t offset : search_from) from.emplace_back(std::to_string(offset));
+  db_.exec(
+      "INSERT INTO kafka_pipeline.dead_letter_replays (dlq_topic, dlq_partition, dlq_offset, dlq_timestamp_ms, "
+      "target_topic, target_search_from, attempt) "
+      "SELECT $1, p, o, ts, $2, $3::bigint[], attempt FROM unnest($4::int[], $5::bigint[], $6::bigint[], $7::int[]) "
+      "AS i(p, o, ts, attempt) "
+      "ON CONFLICT (dlq_topic, dlq_partition, dlq_offset) DO UPDATE SET "
+      "dlq_timestamp_ms = EXCLUDED.dlq_timestamp_ms, target_topic = EXCLUDED.target_topic, "
+      "target_search_from = EXCLUDED.target_search_from, target_partition = NULL, target_offset = NULL, "
+      "attempt = EXCLUDED.attempt, replayed_at = now()",
+      {dlq_topic, target_topic, to_pg_array(from),
+       array_of(intents, [](const Intent& i) { return std::to_string(i.letter.partition); }),
+       array_of(intents, [](const Intent& i) { return std::to_string(i.letter.offset); }),
+       array_of(intents, [](const Intent& i) { return std::to_string(i.letter_timestamp_ms); }),
+       array_of(intents, [](const Intent& i) { return std::to_string(i.attempt); })});
+}
+
+void ReplayLedger::record_delivered(const std::string& dlq_topic, const std::vector<Delivered>& delivered) {
+  if (delivered.empty()) return;
+  db_.exec(
+      "UPDATE kafka_pipeline.dead_letter_replays r SET target_partition = u.tp, target_offset = u.t_o "
+      "FROM unnest($2::int[], $3::bigint[], $4::int[], $5::bigint[]) AS u(p, o, tp, t_o) "
+      "WHERE r.dlq_topic = $1 AND r.dlq_partition = u.p AND r.dlq_offset = u.o",
+      {dlq_topic, array_of(delivered, [](const Delivered& d) { return std::to_string(d.letter.partition); }),
+       array_of(delivered, [](const Delivered& d) { return std::to_string(d.letter.offset); }),
+       array_of(delivered, [](const Delivered& d) { return std::to_string(d.partition); }),
+       array_of(delivered, [](const Delivered& d) { return std::to_string(d.offset); })});
+}
+
 }  // namespace datalab::kafka_pipeline

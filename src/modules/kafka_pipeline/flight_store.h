@@ -92,4 +92,37 @@ class DeadLetterLedger {
   PgConnection& db_;
 };
 
+// kafka_pipeline.dead_letter_replays (see create_tables.sql): which dead letters were sent
+// back to their topic, so none is replayed twice.
+class ReplayLedger {
+ public:
+  using Place = DeadLetterLedger::Place;  // of the dead letter in the dead-letter topic
+  struct Entry {
+    int64_t letter_timestamp_ms = -1;
+    bool delivered = false;
+    std::string target_topic;
+    std::vector<int64_t> search_from;
+  };
+  struct Intent {
+    Place letter;
+    int64_t letter_timestamp_ms = -1;
+    int attempt = 1;  // of the message sent back
+  };
+  struct Delivered {
+    Place letter;
+    int32_t partition = 0;
+    int64_t offset = 0;
+  };
+
+  explicit ReplayLedger(PgConnection& db);
+  std::map<Place, Entry> find(const std::string& dlq_topic, const std::vector<Place>& letters);
+  // Written (committed) before the messages are sent; replaces an older entry at the same place.
+  void record_intent(const std::string& dlq_topic, const std::string& target_topic,
+                     const std::vector<int64_t>& search_from, const std::vector<Intent>& intents);
+  void record_delivered(const std::string& dlq_topic, const std::vector<Delivered>& delivered);
+
+ private:
+  PgConnection& db_;
+};
+
 }  // namespace datalab::kafka_pipeline

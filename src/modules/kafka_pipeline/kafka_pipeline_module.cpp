@@ -47,6 +47,18 @@ void add_source_flags(CLI::App& command, FlightSource& source) {
   command.add_flag("--reload", source.reload, "replace the flights even when the table has rows");
 }
 
+// Notes what ensure_topics created, changed and found different from the settings.
+void report_topics(Report& report, const TopicCheck& check, const PipelineTopics& topics) {
+  for (const auto& topic : check.created) {
+    report.note(fmt::format("created topic {} (retention {} ms)", topic, topics.retention_ms));
+  }
+  for (const auto& change : check.changed) report.note(change);
+  for (const auto& difference : check.differences) {
+    spdlog::warn("{}", difference);
+    report.note(difference);
+  }
+}
+
 void report_dead_letters(Report& report, const ConsumeStats& stats, const std::string& dlq_topic) {
   if (stats.reasons.empty()) return;
   ResultTable table{{"reason", "messages"}, {ValueKind::Text, ValueKind::Number}, {}};
@@ -58,7 +70,7 @@ void report_dead_letters(Report& report, const ConsumeStats& stats, const std::s
 
 void KafkaPipelineModule::add_run_flags(CLI::App& command) {
   add_source_flags(command, source_);
-  command.add_option("--topic", produce_.topic, "topic (its dead-letter topic is <topic>.dlq)")->capture_default_str();
+  command.add_option("--topic", produce_.topic, "topic (default KAFKA_TOPIC; dead letters go to KAFKA_DLQ_TOPIC or <topic>.dlq)");
   command.add_option("--group", consume_.group, "consumer group")->capture_default_str();
   command.add_option("--batch-rows", consume_.batch_rows, "messages per consumer batch (one transaction)")
       ->capture_default_str();
@@ -72,24 +84,25 @@ void KafkaPipelineModule::run(AppContext& context) {
   Report report(context.format);
   const auto postgres = PostgresSettings::from(context.config);
   const auto kafka = KafkaSettings::from(context.config);
+  const auto topics = PipelineTopics::from(context.config, produce_.topic);
   PgConnection db(postgres);
   report.note(fmt::format("kafka_pipeline: PostgreSQL {} -> Kafka {} topic {} -> PostgreSQL", postgres.describe(),
-                          kafka.bootstrap_servers, produce_.topic));
+                          kafka.bootstrap_servers, topics.topic));
   const int64_t flights = prepare_flights(db, source_, report);
   // Every run loads flights_upload afresh, so reruns end in the same state.
   FlightStore(db).truncate_upload();
 
   KafkaAdmin admin(kafka);
-  for (const auto& topic : ensure_topics(admin, produce_.topic)) {
-    report.note(fmt::format("created topic {} (retention {} ms)", topic, kRetentionMs));
-  }
+  report_topics(report, ensure_topics(admin, topics), topics);
   // The run reads exactly what it sends: from the current end of the topic on.
   ConsumeOptions consume = consume_;
-  consume.topic = produce_.topic;
-  consume.start_offsets = admin.high_watermarks(produce_.topic);
+  consume.topic = topics.topic;
+  consume.dead_letters = topics.dead_letters;
+  consume.start_offsets = admin.high_watermarks(topics.topic);
   consume.until_drained = true;
   consume.timeout_seconds = timeout_seconds_;
   ProduceOptions produce = produce_;
+  produce.topic = topics.topic;
   produce.bad_messages = inject_bad_messages_;
 
   std::atomic<bool> producer_done{false}, stop{false};
@@ -130,11 +143,13 @@ void KafkaPipelineModule::run(AppContext& context) {
                   {"already_dead_lettered", std::to_string(received.already_dead_lettered)},
                   {"flights_upload_rows", std::to_string(upload_rows)},
                   {"nothing_lost", balanced ? "yes" : "no"},
+                  {"lag_at_end", std::to_string(total_lag(group_lag(admin, consume.group, topics.topic)))},
+                  {"service_retries", std::to_string(received.retries)},
                   {"producer_messages_per_second", rate(sent.sent, sent.seconds)},
                   {"consumer_messages_per_second", rate(received.received, received.seconds)},
                   {"end_to_end_messages_per_second", rate(sent.sent, seconds)},
                   {"seconds", fmt::format("{:.2f}", seconds)}});
-  report_dead_letters(report, received, dead_letter_topic(produce_.topic));
+  report_dead_letters(report, received, topics.dead_letters);
   report.finish();
   if (!balanced) {
     throw ServiceError(fmt::format("sent {} but loaded {} + already loaded {} + dead-lettered {} + already "
@@ -151,7 +166,7 @@ void KafkaPipelineModule::add_commands(CLI::App& root, AppContext& context) {
   auto* produce = kafka_command->add_subcommand(
       "produce", "send kafka_pipeline.flights to the topic (stops cleanly on SIGINT/SIGTERM)");
   add_source_flags(*produce, cmd_source_);
-  produce->add_option("--topic", cmd_produce_.topic, "topic")->capture_default_str();
+  produce->add_option("--topic", cmd_produce_.topic, "topic (default KAFKA_TOPIC)");
   produce->add_option("--rate", cmd_produce_.rate, "messages per second (0: as fast as possible)")
       ->capture_default_str();
   produce->add_flag("--follow", cmd_produce_.follow, "keep running and send flights added later");
@@ -168,10 +183,13 @@ void KafkaPipelineModule::add_commands(CLI::App& root, AppContext& context) {
       PgConnection db(postgres);
       prepare_flights(db, cmd_source_, report);
     }
+    const auto topics = PipelineTopics::from(context.config, cmd_produce_.topic);
     KafkaAdmin admin(kafka);
-    ensure_topics(admin, cmd_produce_.topic);
-    const auto stats = produce_flights(postgres, kafka, cmd_produce_, stop);
-    report.summary("kafka produce", {{"topic", cmd_produce_.topic},
+    report_topics(report, ensure_topics(admin, topics), topics);
+    ProduceOptions options = cmd_produce_;
+    options.topic = topics.topic;
+    const auto stats = produce_flights(postgres, kafka, options, stop);
+    report.summary("kafka produce", {{"topic", topics.topic},
                                      {"sent", std::to_string(stats.sent)},
                                      {"seconds", fmt::format("{:.2f}", stats.seconds)},
                                      {"messages_per_second", rate(stats.sent, stats.seconds)},
@@ -181,7 +199,8 @@ void KafkaPipelineModule::add_commands(CLI::App& root, AppContext& context) {
 
   auto* consume = kafka_command->add_subcommand(
       "consume", "validate messages into flights_upload or the dead-letter topic (stops cleanly on SIGINT/SIGTERM)");
-  consume->add_option("--topic", cmd_consume_.topic, "topic (dead letters go to <topic>.dlq)")->capture_default_str();
+  consume->add_option("--topic", cmd_consume_.topic,
+                      "topic (default KAFKA_TOPIC; dead letters go to KAFKA_DLQ_TOPIC or <topic>.dlq)");
   consume->add_option("--group", cmd_consume_.group, "consumer group")->capture_default_str();
   consume->add_option("--batch-rows", cmd_consume_.batch_rows, "messages per batch (one transaction)")
       ->capture_default_str();
@@ -189,14 +208,22 @@ void KafkaPipelineModule::add_commands(CLI::App& root, AppContext& context) {
       ->capture_default_str();
   consume->add_flag("--until-drained", cmd_consume_.until_drained,
                     "stop once every partition is read up to its high watermark");
+  consume->add_option("--retry-seconds", cmd_consume_.retry_seconds,
+                      "when PostgreSQL or the broker fails, pause and retry (backing off) this long before giving up "
+                      "(0: fail at once)")
+      ->capture_default_str();
   consume->callback([this, &context] {
     const auto& stop = stop_on_signals();
     const auto kafka = KafkaSettings::from(context.config);
-    KafkaAdmin admin(kafka);
-    ensure_topics(admin, cmd_consume_.topic);
-    const auto stats = consume_flights(PostgresSettings::from(context.config), kafka, cmd_consume_, stop);
+    const auto topics = PipelineTopics::from(context.config, cmd_consume_.topic);
     Report report(context.format);
-    report.summary("kafka consume", {{"topic", cmd_consume_.topic},
+    KafkaAdmin admin(kafka);
+    report_topics(report, ensure_topics(admin, topics), topics);
+    ConsumeOptions options = cmd_consume_;
+    options.topic = topics.topic;
+    options.dead_letters = topics.dead_letters;
+    const auto stats = consume_flights(PostgresSettings::from(context.config), kafka, options, stop);
+    report.summary("kafka consume", {{"topic", topics.topic},
                                      {"group", cmd_consume_.group},
                                      {"received", std::to_string(stats.received)},
                                      {"loaded", std::to_string(stats.loaded)},
@@ -205,27 +232,99 @@ void KafkaPipelineModule::add_commands(CLI::App& root, AppContext& context) {
                                      {"already_dead_lettered", std::to_string(stats.already_dead_lettered)},
                                      {"seconds", fmt::format("{:.2f}", stats.seconds)},
                                      {"messages_per_second", rate(stats.received, stats.seconds)},
-                                     {"drained", stats.drained ? "yes" : "no"}});
-    report_dead_letters(report, stats, dead_letter_topic(cmd_consume_.topic));
+                                     {"drained", stats.drained ? "yes" : "no"},
+                                     {"lag_at_end", std::to_string(total_lag(group_lag(admin, options.group, topics.topic)))},
+                                     {"service_retries", std::to_string(stats.retries)}});
+    report_dead_letters(report, stats, topics.dead_letters);
     report.finish();
   });
 
-  auto* topics = kafka_command->add_subcommand("topics", "create the topics when missing and show their offsets");
-  topics->add_option("--topic", cmd_topic_, "topic")->capture_default_str();
+  auto* topics = kafka_command->add_subcommand(
+      "topics", "create the topics when missing; show offsets, the group's committed offsets and lag");
+  topics->add_option("--topic", cmd_topic_, "topic (default KAFKA_TOPIC)");
+  topics->add_option("--group", cmd_group_, "consumer group whose offsets and lag to show")->capture_default_str();
+  topics->add_flag("--apply-retention", cmd_apply_retention_,
+                   "set retention.ms of an existing topic to KAFKA_RETENTION_MS (its other settings are kept)");
   topics->callback([this, &context] {
+    Report report(context.format);
+    const auto settings = PipelineTopics::from(context.config, cmd_topic_);
     KafkaAdmin admin(KafkaSettings::from(context.config));
-    const auto created = ensure_topics(admin, cmd_topic_);
-    ResultTable table{{"topic", "partition", "high_watermark", "created_now"},
-                      {ValueKind::Text, ValueKind::Number, ValueKind::Number, ValueKind::Bool}, {}};
-    for (const auto& topic : {cmd_topic_, dead_letter_topic(cmd_topic_)}) {
-      const auto highs = admin.high_watermarks(topic);
-      const bool now = std::find(created.begin(), created.end(), topic) != created.end();
-      for (std::size_t p = 0; p < highs.size(); ++p) {
-        table.add_row({topic, std::to_string(p), std::to_string(highs[p]), now ? "true" : "false"});
+    const auto check = ensure_topics(admin, settings, cmd_apply_retention_);
+    report_topics(report, check, settings);
+    ResultTable table{{"topic", "partition", "earliest", "end", "committed", "lag", "retention_ms"},
+                      {ValueKind::Text, ValueKind::Number, ValueKind::Number, ValueKind::Number, ValueKind::Number,
+                       ValueKind::Number, ValueKind::Number},
+                      {}};
+    for (const auto& topic : {settings.topic, settings.dead_letters}) {
+      const auto config = admin.topic_config(topic);
+      const auto retention = config.count("retention.ms") ? std::optional(config.at("retention.ms")) : std::nullopt;
+      if (topic == settings.topic) {
+        for (const auto& p : group_lag(admin, cmd_group_, topic)) {
+          table.add_row({topic, std::to_string(p.partition), std::to_string(p.earliest), std::to_string(p.end),
+                         p.committed >= 0 ? std::optional(std::to_string(p.committed)) : std::nullopt,
+                         std::to_string(p.lag), retention});
+        }
+        continue;
+      }
+      // The dead-letter topic is read by people (dlq show), not by the group: no lag.
+      const auto low = admin.low_watermarks(topic);
+      const auto high = admin.high_watermarks(topic);
+      for (std::size_t p = 0; p < high.size(); ++p) {
+        table.add_row({topic, std::to_string(p), std::to_string(low[p]), std::to_string(high[p]), std::nullopt,
+                       std::nullopt, retention});
       }
     }
+    report.table(fmt::format("kafka topics (group {})", cmd_group_), table);
+    report.finish();
+  });
+
+  auto* dlq = kafka_command->add_subcommand("dlq", "the dead-letter topic: stats, show, replay");
+  dlq->require_subcommand(1);
+  auto* stats = dlq->add_subcommand("stats", "dead letters kept in the topic: count, oldest, newest");
+  stats->add_option("--topic", cmd_topic_, "flights topic whose dead letters to read (default KAFKA_TOPIC)");
+  stats->add_option("--by", dlq_by_, "group by reason | attempt | topic");
+  stats->callback([this, &context] {
+    const auto settings = PipelineTopics::from(context.config, cmd_topic_);
     Report report(context.format);
-    report.table("kafka topics", table);
+    report.table("dead letters in " + settings.dead_letters,
+                 dead_letter_stats(KafkaSettings::from(context.config), settings.dead_letters,
+                                   parse_dead_letter_grouping(dlq_by_)));
+    report.finish();
+  });
+  auto* show = dlq->add_subcommand("show", "dead letters, oldest first, with the original message");
+  show->add_option("--topic", cmd_topic_, "flights topic whose dead letters to read (default KAFKA_TOPIC)");
+  show->add_option("--reason", dlq_reason_, "only dead letters whose reason contains this text");
+  show->add_option("--limit", dlq_limit_, "show at most this many (0: all)")->capture_default_str();
+  show->callback([this, &context] {
+    const auto settings = PipelineTopics::from(context.config, cmd_topic_);
+    Report report(context.format);
+    report.table("dead letters in " + settings.dead_letters,
+                 show_dead_letters(KafkaSettings::from(context.config), settings.dead_letters, dlq_reason_, dlq_limit_));
+    report.finish();
+  });
+  auto* replay = dlq->add_subcommand(
+      "replay", "send dead letters back to their topic (attempt count in header datalab.attempt), each once");
+  replay->add_option("--topic", cmd_topic_, "flights topic whose dead letters to replay (default KAFKA_TOPIC)");
+  replay->add_option("--reason", replay_.reason, "only dead letters whose reason contains this text");
+  replay->add_option("--max-attempts", replay_.max_attempts,
+                     "a message that failed on this attempt stays dead (the first delivery is attempt 1)")
+      ->capture_default_str();
+  replay->add_flag("--dry-run", replay_.dry_run, "count what would be replayed, send nothing");
+  replay->callback([this, &context] {
+    const auto settings = PipelineTopics::from(context.config, cmd_topic_);
+    const auto result = replay_dead_letters(PostgresSettings::from(context.config), KafkaSettings::from(context.config),
+                                            settings.dead_letters, replay_);
+    Report report(context.format);
+    std::vector<std::pair<std::string, std::string>> items{
+        {"dead_letter_topic", settings.dead_letters},
+        {"matched", std::to_string(result.matched)},
+        {replay_.dry_run ? "would_replay" : "replayed", std::to_string(result.replayed)},
+        {"already_replayed", std::to_string(result.already_replayed)},
+        {"kept_dead", std::to_string(result.kept_dead)},
+        {"unavailable", std::to_string(result.unavailable)},
+        {"unreadable", std::to_string(result.unreadable)}};
+    for (const auto& [topic, count] : result.replayed_to) items.emplace_back("to " + topic, std::to_string(count));
+    report.summary("kafka dlq replay", items);
     report.finish();
   });
 }

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <string>
 
+#include "modules/kafka_pipeline/dead_letter_queue.h"
 #include "modules/kafka_pipeline/flight_pipeline.h"
 #include "modules/module.h"
 
@@ -38,7 +39,13 @@ class KafkaPipelineModule : public Module {
   FlightSource cmd_source_;
   ProduceOptions cmd_produce_;
   ConsumeOptions cmd_consume_;
-  std::string cmd_topic_ = kDefaultTopic;
+  std::string cmd_topic_;  // empty: KAFKA_TOPIC
+  std::string cmd_group_ = kDefaultGroup;
+  bool cmd_apply_retention_ = false;
+  // `datalab kafka dlq stats|show|replay` arguments
+  std::string dlq_by_, dlq_reason_;
+  std::size_t dlq_limit_ = 20;
+  ReplayOptions replay_;
 };
 
 }  // namespace datalab::kafka_pipeline

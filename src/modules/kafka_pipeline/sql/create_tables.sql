@@ -61,3 +61,24 @@ CREATE TABLE IF NOT EXISTS kafka_pipeline.dead_letters (
     recorded_at      TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(),
     PRIMARY KEY (topic, source_partition, source_offset)
 );
+
+-- Every dead letter sent back to its topic by `datalab kafka dlq replay`, by its place in the
+-- dead-letter topic, so a dead letter is replayed once (dlq_timestamp_ms tells it from
+-- another one at the same place of a topic created again). As with dead_letters, the row is
+-- written before the message is sent, with the target topic's high watermarks then
+-- (target_search_from); target_partition and target_offset are set once the broker
+-- acknowledged it. A replay that finds a row without them looks for the message (header
+-- dlq.replay.of) in the target topic from there before sending it again.
+CREATE TABLE IF NOT EXISTS kafka_pipeline.dead_letter_replays (
+    dlq_topic          TEXT NOT NULL,
+    dlq_partition      INTEGER NOT NULL,
+    dlq_offset         BIGINT NOT NULL,
+    dlq_timestamp_ms   BIGINT NOT NULL,
+    target_topic       TEXT NOT NULL,
+    target_search_from BIGINT[] NOT NULL,
+    target_partition   INTEGER,
+    target_offset      BIGINT,
+    attempt            INTEGER NOT NULL,
+    replayed_at        TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(),
+    PRIMARY KEY (dlq_topic, dlq_partition, dlq_offset)
+);
