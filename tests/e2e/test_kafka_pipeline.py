@@ -369,3 +369,148 @@ def test_the_same_bad_message_in_a_topic_created_again_is_dead_lettered_again(da
     finally:
         delete_topics(topic, topic + ".dlq")
         forget_dead_letters(psql, topic)
+
+
+def section_rows(report, title_start):
+    return next(s["rows"] for s in report if s.get("title", "").startswith(title_start))
+
+
+def headers_of(letter):
+    return dict(zip(letter["headers"][::2], letter["headers"][1::2]))
+
+
+def forget_replays(psql, dlq_topic):
+    if psql.scalar("SELECT to_regclass('kafka_pipeline.dead_letter_replays') IS NOT NULL") == "t":
+        psql.query(f"DELETE FROM kafka_pipeline.dead_letter_replays WHERE dlq_topic = '{dlq_topic}'")
+
+
+def test_dead_letters_are_counted_shown_and_replayed_until_they_stay_dead(datalab, psql):
+    topic = f"it-one-test-{uuid.uuid4().hex[:8]}"
+    dlq = topic + ".dlq"
+    try:
+        s = summary(datalab.json("run", "kafka_pipeline", "--topic", topic, "--reload", "--flights", "300"))
+        assert int(s["dead_lettered"]) == len(BAD_KINDS) and s["lag_at_end"] == "0"
+
+        # stats agree with the dead-letter topic read by kcat, reason by reason.
+        letters = dead_letters(topic)
+        by_reason = {}
+        for letter in letters:
+            reason = headers_of(letter)["dlq.reason"]
+            by_reason[reason] = by_reason.get(reason, 0) + 1
+        stats = section_rows(datalab.json("kafka", "dlq", "stats", "--topic", topic, "--by", "reason"), "dead letters")
+        assert {row["reason"]: row["messages"] for row in stats} == by_reason
+        total = section_rows(datalab.json("kafka", "dlq", "stats", "--topic", topic), "dead letters")
+        assert total[0]["messages"] == len(BAD_KINDS)
+
+        shown = section_rows(datalab.json("kafka", "dlq", "show", "--topic", topic, "--reason", "exceeds"), "dead")
+        assert len(shown) == 1
+        assert shown[0]["key"] == "bad-900000006" and shown[0]["attempt"] == 1
+        assert shown[0]["original"].startswith(f"{topic} [")
+        assert len(section_rows(datalab.json("kafka", "dlq", "show", "--topic", topic, "--limit", "3"), "dead")) == 3
+
+        def replay(*args):
+            return summary(datalab.json("kafka", "dlq", "replay", "--topic", topic, "--reason", "exceeds", *args))
+
+        def drain():
+            out = summary(datalab.json("kafka", "consume", "--topic", topic, "--until-drained"))
+            assert out["lag_at_end"] == "0"
+            return out
+
+        assert replay("--dry-run")["would_replay"] == "1"
+        end_before = sum(end_offsets(topic, 3).values())
+        first = replay()
+        assert (first["matched"], first["replayed"], first[f"to {topic}"]) == ("1", "1", "1")
+        # The message sent back is the original, with its attempt and where it came from.
+        assert sum(end_offsets(topic, 3).values()) == end_before + 1
+        again = [json.loads(line) for p in range(3) for line in
+                 kcat("-C", "-J", "-e", "-q", "-t", topic, "-p", str(p), "-o", "beginning").splitlines()
+                 if "dlq.replay.of" in json.loads(line).get("headers", [])]
+        assert len(again) == 1 and again[0]["key"] == "bad-900000006"
+        assert headers_of(again[0])["datalab.attempt"] == "2"
+        original = json.loads(next(l["payload"] for l in letters if l["key"] == "bad-900000006"))["original"]
+        assert again[0]["payload"] == original["value"]
+        # Replaying again sends nothing: each dead letter is replayed once.
+        second = replay()
+        assert (second["replayed"], second["already_replayed"]) == ("0", "1")
+
+        # The replayed message fails again (attempt 2), is replayed once more, fails on attempt 3
+        # and then stays dead.
+        assert drain()["dead_lettered"] == "1"
+        assert replay()["replayed"] == "1"
+        assert drain()["dead_lettered"] == "1"
+        last = replay()
+        assert (last["replayed"], last["kept_dead"], last["already_replayed"]) == ("0", "1", "2")
+        attempts = section_rows(datalab.json("kafka", "dlq", "stats", "--topic", topic, "--by", "attempt"), "dead")
+        assert {row["attempt"]: row["messages"] for row in attempts} == {1: len(BAD_KINDS), 2: 1, 3: 1}
+        assert psql.scalar("SELECT count(*) FROM kafka_pipeline.flights_upload") == "300"
+    finally:
+        delete_topics(topic, dlq)
+        forget_dead_letters(psql, topic)
+        forget_replays(psql, dlq)
+
+
+def test_topics_show_the_groups_lag_and_retention_is_reported_and_set_keeping_other_settings(datalab, psql):
+    from kafka.admin import ConfigResource, ConfigResourceType, KafkaAdminClient, NewTopic
+
+    topic, group = f"it-one-test-{uuid.uuid4().hex[:8]}", f"test-{uuid.uuid4().hex[:8]}"
+    admin = KafkaAdminClient(bootstrap_servers=BOOTSTRAP)
+    try:
+        admin.create_topics([NewTopic(topic, 3, 1, topic_configs={"retention.ms": "86400000",
+                                                                 "max.message.bytes": "2000000"})])
+        report = datalab.json("kafka", "topics", "--topic", topic, "--group", group)
+        notes = [s["note"] for s in report if "note" in s]
+        assert any(f"topic {topic} has retention.ms=86400000, KAFKA_RETENTION_MS is 300000" in n for n in notes), notes
+        assert any(f"created topic {topic}.dlq" in n for n in notes), notes
+
+        summary(datalab.json("kafka", "produce", "--topic", topic, "--reload", "--flights", "1000"))
+        rows = [r for r in section_rows(datalab.json("kafka", "topics", "--topic", topic, "--group", group), "kafka")
+                if r["topic"] == topic]
+        assert sum(r["end"] for r in rows) == 1000 and sum(r["lag"] for r in rows) == 1000
+        assert all(r["committed"] is None for r in rows)
+
+        psql.query("TRUNCATE kafka_pipeline.flights_upload")
+        out = summary(datalab.json("kafka", "consume", "--topic", topic, "--group", group, "--until-drained"))
+        assert out["loaded"] == "1000" and out["lag_at_end"] == "0"
+        rows = [r for r in section_rows(datalab.json("kafka", "topics", "--topic", topic, "--group", group), "kafka")
+                if r["topic"] == topic]
+        assert [r["committed"] for r in rows] == [r["end"] for r in rows] and sum(r["lag"] for r in rows) == 0
+
+        changed = datalab.json("kafka", "topics", "--topic", topic, "--apply-retention")
+        assert any(f"topic {topic}: retention.ms 86400000 -> 300000" in s.get("note", "") for s in changed)
+        described = admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, topic)])["topic"][topic]
+        assert described["retention.ms"]["value"] == "300000"
+        assert described["max.message.bytes"]["value"] == "2000000"
+        again = datalab.json("kafka", "topics", "--topic", topic)
+        assert not any("retention.ms" in s.get("note", "") for s in again)
+    finally:
+        admin.close()
+        delete_topics(topic, topic + ".dlq")
+
+
+def test_postgres_stopped_mid_stream_pauses_the_consumer_and_dead_letters_nothing(datalab, psql):
+    topic, group, flights = f"it-one-test-{uuid.uuid4().hex[:8]}", f"test-{uuid.uuid4().hex[:8]}", 20000
+    postgres = os.path.join(ROOT, "services", "postgres.sh")
+    try:
+        summary(datalab.json("kafka", "produce", "--topic", topic, "--reload", "--flights", str(flights)))
+        psql.query("TRUNCATE kafka_pipeline.flights_upload")
+        consumer = start(datalab, "kafka", "consume", "--topic", topic, "--group", group, "--rate", "4000",
+                         "--until-drained")
+        wait_for_rows(psql, 2000)
+        subprocess.run([postgres, "stop"], check=True, capture_output=True, timeout=180)
+        time.sleep(3)
+        assert consumer.poll() is None, "the consumer gave up while PostgreSQL was down"
+        subprocess.run([postgres, "start"], check=True, capture_output=True, timeout=180)
+        out, err = consumer.communicate(timeout=300)
+        assert consumer.returncode == 0, err
+        assert "pausing" in err
+        s = summary(json.loads(out))
+        assert int(s["service_retries"]) >= 1
+        assert s["dead_lettered"] == "0" and s["already_dead_lettered"] == "0"
+        assert int(s["loaded"]) + int(s["already_loaded"]) >= flights
+        count, distinct, _ = upload_state(psql)
+        assert count == distinct == str(flights)
+        assert psql.scalar(SAME_ROWS) == "0"
+        assert end_offsets(topic + ".dlq", 1)[0] == 0
+    finally:
+        subprocess.run([postgres, "start"], capture_output=True, timeout=180)
+        delete_topics(topic, topic + ".dlq")
