@@ -5,6 +5,7 @@
 //   datalab spark sql "<query>"           any Spark SQL on the cluster (Spark Connect)
 //   datalab copy SOURCE TARGET            any table or files from one storage into another
 //   datalab cdc run|status|drop           PostgreSQL's changes into Kafka (logical replication)
+//   datalab reset <module>               remove exactly what a module created
 //   datalab config                       effective settings and where each came from
 #include <csignal>
 #include <cstdlib>
@@ -21,6 +22,7 @@
 #include "cli/module_registry.h"
 #include "core/error.h"
 #include "modules/erd/erd_command.h"
+#include "modules/reset/reset_command.h"
 #include "modules/spark_sql/spark_sql_command.h"
 #include "transfer/cdc/cdc_command.h"
 #include "transfer/command/copy_command.h"
@@ -114,6 +116,7 @@ int main(int argc, char** argv) {
   });
   for (auto& module : modules) module->add_commands(app, context);
   erd::add_erd_command(app, context);
+  reset::add_reset_command(app, context, modules);
   spark_sql::add_spark_command(app, context);
   transfer::add_copy_command(app, context);
   cdc::add_cdc_command(app, context);

@@ -17,6 +17,23 @@ struct AppContext {
   OutputFormat format = OutputFormat::Table;
 };
 
+// Everything a module creates outside datalab, so `datalab reset <module>` removes exactly
+// that and nothing else.
+struct ModuleFootprint {
+  std::vector<std::string> postgres_schemas;
+  std::vector<std::string> clickhouse_tables;  // in CLICKHOUSE_DB, in the order to drop them
+  struct Objects {
+    std::string bucket;
+    std::string prefix;  // a key, a folder ("dir/"), or "" for every object of the bucket
+  };
+  std::vector<Objects> objects;
+  std::vector<std::string> kafka_topics;
+  struct IcebergTable {
+    std::string catalog, ns, table;  // an entry of the SQL catalog (its files are among `objects`)
+  };
+  std::vector<IcebergTable> iceberg_tables;
+};
+
 class Module {
  public:
   virtual ~Module() = default;
@@ -29,6 +46,8 @@ class Module {
   // Runs the whole scenario. A failure is an exception of a kind in core/error.h (its exit
   // code); rejected input rows are RejectedRows, thrown once the report has been finished.
   virtual void run(AppContext& context) = 0;
+  // What run() and the module's commands create, under the settings in `config`.
+  virtual ModuleFootprint footprint(const Config& config) const = 0;
 };
 
 // Each module's folder defines `std::unique_ptr<Module> datalab::<name>::make_module()`; the CLI's

@@ -60,6 +60,11 @@ void AirflowPipelineModule::run(AppContext& context) {
   }
 }
 
+ModuleFootprint AirflowPipelineModule::footprint(const Config& config) const {
+  // The delivery bucket is the pipeline's own: files waiting at its root, processed/, rejected/.
+  return {{"airflow_pipeline"}, {}, {{config.value("DELIVERY_BUCKET"), ""}}, {}, {}};
+}
+
 std::unique_ptr<Module> make_module() { return std::make_unique<AirflowPipelineModule>(); }
 
 }  // namespace datalab::airflow_pipeline

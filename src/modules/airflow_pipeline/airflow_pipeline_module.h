@@ -16,6 +16,7 @@ class AirflowPipelineModule : public Module {
   }
   void add_run_flags(CLI::App& command) override;
   void run(AppContext& context) override;
+  ModuleFootprint footprint(const Config& config) const override;
 
  private:
   int max_files_ = 0;  // 0: all files at the bucket root

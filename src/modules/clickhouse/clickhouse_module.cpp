@@ -215,6 +215,17 @@ void ClickHouseModule::run(AppContext& context) {
   }
 }
 
+ModuleFootprint ClickHouseModule::footprint(const Config&) const {
+  // The materialized views first: each feeds a table from web_logs.
+  return {{},
+          {"web_logs_errors_per_day_mv", "web_logs_requests_per_day_mv", "web_logs_requests_per_user_mv",
+           "web_logs_response_per_url_mv", "web_logs_errors_per_day", "web_logs_requests_per_day",
+           "web_logs_requests_per_user", "web_logs_response_per_url", "web_logs"},
+          {},
+          {},
+          {}};
+}
+
 std::unique_ptr<Module> make_module() { return std::make_unique<ClickHouseModule>(); }
 
 }  // namespace datalab::clickhouse

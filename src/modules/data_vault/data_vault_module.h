@@ -24,6 +24,7 @@ class DataVaultModule : public Module {
   }
   void add_run_flags(CLI::App& command) override;
   void run(AppContext& context) override;
+  ModuleFootprint footprint(const Config&) const override { return {{"data_vault"}, {}, {}, {}, {}}; }
 
  private:
   VaultRunOptions options_;

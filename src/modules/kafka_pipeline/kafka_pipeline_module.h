@@ -28,6 +28,7 @@ class KafkaPipelineModule : public Module {
   void add_run_flags(CLI::App& command) override;
   void add_commands(CLI::App& root, AppContext& context) override;
   void run(AppContext& context) override;
+  ModuleFootprint footprint(const Config& config) const override;
 
  private:
   FlightSource source_;

@@ -26,6 +26,7 @@ class LibraryModule : public Module {
   void add_run_flags(CLI::App& command) override;
   void add_commands(CLI::App& root, AppContext& context) override;
   void run(AppContext& context) override;
+  ModuleFootprint footprint(const Config&) const override { return {{"library"}, {}, {}, {}, {}}; }
 
  private:
   LibraryRunOptions options_;

@@ -35,6 +35,7 @@ class PartitionModule : public Module {
   void add_run_flags(CLI::App& command) override;
   void add_commands(CLI::App& root, AppContext& context) override;
   void run(AppContext& context) override;
+  ModuleFootprint footprint(const Config&) const override { return {{"partition"}, {}, {}, {}, {}}; }
 
  private:
   std::vector<std::string> spreads_;

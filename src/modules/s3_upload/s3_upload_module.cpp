@@ -287,6 +287,16 @@ void S3UploadModule::run(AppContext& context) {
   report.finish();
 }
 
+ModuleFootprint S3UploadModule::footprint(const Config& config) const {
+  const std::string bucket = config.value("S3_BUCKET");
+  const std::string ns = config.value("S3_NAMESPACE"), table = config.value("S3_TABLE");
+  return {{"s3_upload"},
+          {},
+          {{bucket, "products.parquet"}, {bucket, fmt::format("iceberg_warehouse/{}/{}/", ns, table)}},
+          {},
+          {{config.value("S3_CATALOG"), ns, table}}};
+}
+
 std::unique_ptr<Module> make_module() { return std::make_unique<S3UploadModule>(); }
 
 }  // namespace datalab::s3_upload

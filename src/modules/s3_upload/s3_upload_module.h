@@ -28,6 +28,7 @@ class S3UploadModule : public Module {
   }
   void add_run_flags(CLI::App& command) override;
   void run(AppContext& context) override;
+  ModuleFootprint footprint(const Config& config) const override;
 
  private:
   S3UploadOptions options_;

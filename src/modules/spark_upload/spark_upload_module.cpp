@@ -128,6 +128,10 @@ void SparkUploadModule::run(AppContext& context) {
   }
 }
 
+ModuleFootprint SparkUploadModule::footprint(const Config& config) const {
+  return {{"spark_upload"}, {}, {{config.value("SPARK_BUCKET"), "products.parquet"}}, {}, {}};
+}
+
 std::unique_ptr<Module> make_module() { return std::make_unique<SparkUploadModule>(); }
 
 }  // namespace datalab::spark_upload

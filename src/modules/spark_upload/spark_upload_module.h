@@ -29,6 +29,7 @@ class SparkUploadModule : public Module {
   }
   void add_run_flags(CLI::App& command) override;
   void run(AppContext& context) override;
+  ModuleFootprint footprint(const Config& config) const override;
 
  private:
   SparkUploadOptions options_;

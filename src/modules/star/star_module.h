@@ -25,6 +25,7 @@ class StarModule : public Module {
   }
   void add_run_flags(CLI::App& command) override;
   void run(AppContext& context) override;
+  ModuleFootprint footprint(const Config&) const override { return {{"star"}, {}, {}, {}, {}}; }
 
  private:
   StarRunOptions options_;

@@ -113,6 +113,29 @@ bool KafkaAdmin::ensure_topic(const TopicSpec& spec) {
   return true;
 }
 
+bool KafkaAdmin::delete_topic(const std::string& name) {
+  using DeleteTopic = std::unique_ptr<rd_kafka_DeleteTopic_t, Deleter<rd_kafka_DeleteTopic_t, rd_kafka_DeleteTopic_destroy>>;
+  DeleteTopic topic(rd_kafka_DeleteTopic_new(name.c_str()));
+  rd_kafka_DeleteTopic_t* topics[] = {topic.get()};
+  const auto options = admin_options(handle_, RD_KAFKA_ADMIN_OP_DELETETOPICS);
+  char errstr[512];
+  rd_kafka_AdminOptions_set_operation_timeout(options.get(), kAdminTimeoutMs, errstr, sizeof errstr);
+  Queue queue(rd_kafka_queue_new(handle_));
+  rd_kafka_DeleteTopics(handle_, topics, 1, options.get(), queue.get());
+  const auto event = await_result(queue.get(), settings_.bootstrap_servers, "deleting topic " + name);
+  size_t count = 0;
+  const auto** results = rd_kafka_DeleteTopics_result_topics(rd_kafka_event_DeleteTopics_result(event.get()), &count);
+  for (size_t i = 0; i < count; ++i) {
+    const auto err = rd_kafka_topic_result_error(results[i]);
+    if (err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART) return false;
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      const char* message = rd_kafka_topic_result_error_string(results[i]);
+      throw ServiceError(fmt::format("deleting topic {} failed: {}", name, message ? message : rd_kafka_err2str(err)));
+    }
+  }
+  return true;
+}
+
 bool KafkaAdmin::topic_exists(const std::string& name) {
   const rd_kafka_metadata_t* metadata = nullptr;
   const auto err = rd_kafka_metadata(handle_, 1, nullptr, &metadata, kAdminTimeoutMs);

@@ -30,6 +30,8 @@ class KafkaAdmin {
   // Creates the topic when it does not exist; returns true when it was created.
   // An existing topic is left as it is.
   bool ensure_topic(const TopicSpec& spec);
+  // Deletes the topic; returns false when it did not exist.
+  bool delete_topic(const std::string& topic);
   // Whether the topic exists (asks for every topic's metadata, so a broker that creates
   // topics on first use does not create this one).
   bool topic_exists(const std::string& topic);
