@@ -140,4 +140,11 @@ topics() {
   kafka_java org.apache.kafka.tools.TopicCommand --bootstrap-server "127.0.0.1:$BROKER_PORT" "$@"
 }
 
+# services/kafka.sh tool CLASS ARGS...: any class of the cached Kafka jars against this
+# installation (e.g. org.apache.kafka.tools.ProducerPerformance for the benchmarks).
+tool() {
+  install >/dev/null
+  kafka_java "$@"
+}
+
 "${1:-status}" "${@:2}"

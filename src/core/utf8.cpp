@@ -1,5 +1,8 @@
 #include "core/utf8.h"
 
+#include <cstdint>
+#include <cstring>
+
 namespace datalab {
 
 std::size_t utf8_sequence_length(const unsigned char* p, std::size_t n) {
@@ -26,6 +29,18 @@ std::size_t utf8_sequence_length(const unsigned char* p, std::size_t n) {
     if (p[k] < 0x80 || p[k] > 0xBF) return 0;
   }
   return len;
+}
+
+bool is_ascii(std::string_view text) {
+  uint64_t high_bits = 0;
+  std::size_t i = 0;
+  for (; i + 8 <= text.size(); i += 8) {
+    uint64_t word;
+    std::memcpy(&word, text.data() + i, 8);
+    high_bits |= word;
+  }
+  for (; i < text.size(); ++i) high_bits |= static_cast<unsigned char>(text[i]);
+  return (high_bits & 0x8080808080808080ULL) == 0;
 }
 
 std::optional<std::size_t> first_invalid_utf8(std::string_view text) {

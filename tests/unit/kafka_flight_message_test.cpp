@@ -129,6 +129,18 @@ TEST(KafkaFlightValidation, RejectsEachKindWithItsReason) {
   EXPECT_EQ(reason_for(with("status", "  ")), "data.status is empty");
 }
 
+TEST(KafkaFlightValidation, TextThatIsNotUtf8IsRejectedAndUtf8TextAccepted) {
+  std::string good = encoded(reference_row());
+  std::string accented = good;
+  accented.replace(accented.find("Delta"), 5, "D\xc3\xa9lta");
+  const auto verdict = validate_flight_message(accented);
+  ASSERT_TRUE(verdict.row) << verdict.reason;
+  EXPECT_EQ(verdict.row->airline, "D\xc3\xa9lta");
+  std::string broken = good;
+  broken.replace(broken.find("Delta"), 5, "D\xc3lta");  // a lead byte without its continuation
+  EXPECT_TRUE(reason_for(broken).starts_with("invalid JSON: Invalid encoding in string.")) << reason_for(broken);
+}
+
 TEST(KafkaFlightValidation, ZonesAreAppliedBeforeComparingTimes) {
   // 10:00+02:00 is 08:00 UTC: before an arrival at 09:00 UTC.
   auto message = json::parse(encoded(reference_row()));

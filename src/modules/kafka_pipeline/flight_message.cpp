@@ -14,6 +14,7 @@
 
 #include "core/dates.h"
 #include "core/json_text.h"
+#include "core/utf8.h"
 #include "storage/postgres/copy_binary_encoder.h"
 
 namespace datalab::kafka_pipeline {
@@ -256,8 +257,14 @@ void append_flight_message(std::string& out, const FlightTextRow& row) {
 Verdict validate_flight_message(std::string_view value) {
   if (value.empty()) return {std::nullopt, "empty message"};
   // RapidJSON (UTF-8 checked): an order of magnitude faster than building an nlohmann tree.
+  // Its byte-by-byte UTF-8 check was a third of the consumer's time; an ASCII message (most
+  // are) cannot fail it, so only the others are parsed with it.
   rapidjson::Document message;
-  message.Parse<rapidjson::kParseValidateEncodingFlag>(value.data(), value.size());
+  if (is_ascii(value)) {
+    message.Parse(value.data(), value.size());
+  } else {
+    message.Parse<rapidjson::kParseValidateEncodingFlag>(value.data(), value.size());
+  }
   if (message.HasParseError()) {
     return {std::nullopt, fmt::format("invalid JSON: {} (at byte {})", rapidjson::GetParseError_En(message.GetParseError()),
                                       message.GetErrorOffset())};
