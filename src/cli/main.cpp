@@ -6,6 +6,7 @@
 //   datalab copy SOURCE TARGET            any table or files from one storage into another
 //   datalab cdc run|status|drop           PostgreSQL's changes into Kafka (logical replication)
 //   datalab reset <module>               remove exactly what a module created
+//   datalab doctor                       check the machine and the services, say what to do
 //   datalab config                       effective settings and where each came from
 #include <csignal>
 #include <cstdlib>
@@ -22,6 +23,7 @@
 #include "cli/module_registry.h"
 #include "core/error.h"
 #include "modules/erd/erd_command.h"
+#include "modules/doctor/doctor_command.h"
 #include "modules/reset/reset_command.h"
 #include "modules/spark_sql/spark_sql_command.h"
 #include "transfer/cdc/cdc_command.h"
@@ -117,6 +119,7 @@ int main(int argc, char** argv) {
   for (auto& module : modules) module->add_commands(app, context);
   erd::add_erd_command(app, context);
   reset::add_reset_command(app, context, modules);
+  doctor::add_doctor_command(app, context);
   spark_sql::add_spark_command(app, context);
   transfer::add_copy_command(app, context);
   cdc::add_cdc_command(app, context);
