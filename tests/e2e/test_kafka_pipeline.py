@@ -514,3 +514,28 @@ def test_postgres_stopped_mid_stream_pauses_the_consumer_and_dead_letters_nothin
     finally:
         subprocess.run([postgres, "start"], capture_output=True, timeout=180)
         delete_topics(topic, topic + ".dlq")
+
+
+def test_a_replay_killed_between_sending_and_recording_does_not_send_again(datalab, psql):
+    topic = f"it-one-test-{uuid.uuid4().hex[:8]}"
+    dlq = topic + ".dlq"
+    try:
+        datalab.run("run", "kafka_pipeline", "--topic", topic)
+
+        def replay():
+            return summary(datalab.json("kafka", "dlq", "replay", "--topic", topic, "--reason", "IATA"))
+
+        assert replay()["replayed"] == "1"
+        end = end_offsets(topic, 3)
+        # As a replay killed after the broker acknowledged but before it recorded where.
+        psql.query(f"UPDATE kafka_pipeline.dead_letter_replays SET target_partition = NULL, target_offset = NULL "
+                   f"WHERE dlq_topic = '{dlq}'")
+        again = replay()
+        assert (again["replayed"], again["already_replayed"]) == ("0", "1")
+        assert end_offsets(topic, 3) == end
+        assert psql.scalar(f"SELECT count(*) FROM kafka_pipeline.dead_letter_replays WHERE dlq_topic = '{dlq}' "
+                           "AND target_offset IS NOT NULL") == "1"
+    finally:
+        delete_topics(topic, dlq)
+        forget_dead_letters(psql, topic)
+        forget_replays(psql, dlq)

@@ -264,9 +264,7 @@ class Replayer {
     std::vector<int64_t> from;
     std::map<std::string, std::size_t> wanted;
     for (const std::size_t i : indexes) {
-      const auto& search_from = known.at(places[i]).search_from;
-      if (from.size() < search_from.size()) from.resize(search_from.size(), std::numeric_limits<int64_t>::max());
-      for (std::size_t p = 0; p < search_from.size(); ++p) from[p] = std::min(from[p], search_from[p]);
+      lower_search_start(from, known.at(places[i]).search_from);
       wanted[letter_id(dlq_topic_, *selected[i]->message)] = i;
     }
     std::vector<ReplayLedger::Delivered> found;

@@ -2,7 +2,6 @@
 
 #include <chrono>
 #include <future>
-#include <limits>
 #include <thread>
 
 #include <fmt/format.h>
@@ -144,9 +143,7 @@ class DeadLetterSender {
     std::vector<int64_t> from;
     std::map<DeadLetterLedger::Place, std::size_t> wanted;
     for (const std::size_t i : unsure) {
-      const auto& search_from = known.at(places[i]).search_from;
-      if (from.size() < search_from.size()) from.resize(search_from.size(), std::numeric_limits<int64_t>::max());
-      for (std::size_t p = 0; p < search_from.size(); ++p) from[p] = std::min(from[p], search_from[p]);
+      lower_search_start(from, known.at(places[i]).search_from);
       wanted[places[i]] = i;
     }
     std::vector<DeadLetterLedger::Delivered> found;

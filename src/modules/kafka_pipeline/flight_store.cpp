@@ -1,6 +1,7 @@
 #include "modules/kafka_pipeline/flight_store.h"
 
 #include <fstream>
+#include <limits>
 #include <set>
 #include <sstream>
 
@@ -157,6 +158,11 @@ std::vector<int64_t> parse_bigint_array(std::string_view text) {  // "{1,2,3}"
 }
 
 }  // namespace
+
+void lower_search_start(std::vector<int64_t>& from, const std::vector<int64_t>& offsets) {
+  if (from.size() < offsets.size()) from.resize(offsets.size(), std::numeric_limits<int64_t>::max());
+  for (std::size_t p = 0; p < offsets.size(); ++p) from[p] = std::min(from[p], offsets[p]);
+}
 
 DeadLetterLedger::DeadLetterLedger(PgConnection& db) : db_(db) {}
 

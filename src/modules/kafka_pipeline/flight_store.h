@@ -51,6 +51,10 @@ class UploadSink {
   int merge_batches_left_ = 0;
 };
 
+// Lowers `from` (offsets by partition, where a search of a topic starts) to `offsets` where
+// they are lower: the start of a search that must find every one of several entries.
+void lower_search_start(std::vector<int64_t>& from, const std::vector<int64_t>& offsets);
+
 // kafka_pipeline.dead_letters (see create_tables.sql): which messages of a topic were
 // dead-lettered, so none is dead-lettered twice.
 class DeadLetterLedger {
