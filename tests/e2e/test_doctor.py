@@ -6,13 +6,13 @@ import socket
 import subprocess
 import threading
 
-from conftest import s3_env
+from conftest import ROOT, s3_env
 
 
 def doctor(datalab, *settings):
     args = [a for s in settings for a in ("-s", s)]
     result = subprocess.run([datalab.binary, "--format", "json", *args, "doctor"], capture_output=True, text=True,
-                            timeout=120, env=dict(os.environ, **s3_env()))
+                            timeout=120, env=dict(os.environ, **s3_env()), cwd=ROOT)
     checks = {row["check"]: row for row in json.loads(result.stdout)[0]["rows"]}
     return result, checks
 
@@ -73,6 +73,16 @@ def test_a_stopped_service_and_a_wrong_password_are_failures_with_what_to_do(dat
     assert wrong not in result.stdout + result.stderr
     failed = sum(1 for c in checks.values() if c["status"] == "FAIL")  # Spark too, when not started
     assert failed >= 2 and f"doctor: {failed} check(s) failed" in result.stderr
+
+
+def test_settings_that_miss_the_labs_s3_server_are_a_warning_saying_how_to_use_it(datalab):
+    result = subprocess.run([datalab.binary, "--format", "json", "-s", "S3_ENDPOINT=", "doctor"], capture_output=True,
+                            text=True, timeout=120, env={k: v for k, v in os.environ.items() if k != "S3_ENDPOINT"},
+                            cwd=ROOT)
+    s3 = {row["check"]: row for row in json.loads(result.stdout)[0]["rows"]}["S3"]
+    assert s3["status"] == "warn", s3
+    assert f"the lab's S3 server (services/seaweedfs.sh) is at {s3_env()['S3_ENDPOINT']}" in s3["detail"]
+    assert ".state/seaweedfs/s3.env" in s3["what to do"]
 
 
 def test_services_ctl_for_a_module_touches_only_the_services_it_uses():

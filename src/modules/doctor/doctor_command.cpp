@@ -10,9 +10,12 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <optional>
+#include <sstream>
 
 #include <fmt/format.h>
 
+#include "core/config.h"
 #include "core/error.h"
 #include "modules/doctor/port_owner.h"
 #include "storage/clickhouse/clickhouse_client.h"
@@ -101,6 +104,20 @@ int port_of(const std::string& text, const std::string& setting) {
   }
 }
 
+// Where the lab's S3 server listens, as services/seaweedfs.sh wrote it for other tools
+// (.state/seaweedfs/s3.env under the checkout); nullopt when it has not run here.
+std::optional<std::string> lab_s3_endpoint() {
+  const char* path = ".state/seaweedfs/s3.env";
+  std::ifstream in(path);
+  if (!in) return std::nullopt;
+  std::stringstream text;
+  text << in.rdbuf();
+  for (const auto& [key, value] : parse_env_text(text.str(), path)) {
+    if (key == "S3_ENDPOINT") return value;
+  }
+  return std::nullopt;
+}
+
 Check memory() {
   std::ifstream in("/proc/meminfo");
   std::string key, unit;
@@ -172,9 +189,18 @@ std::vector<Check> run_checks(const Config& config) {
                                  }));
 
   const auto store = ObjectStoreSettings::from(config);
+  const auto lab_endpoint = lab_s3_endpoint();
   if (!store.is_s3()) {
-    checks.push_back({"S3", Status::ok, "not configured: objects go to the local directory " + store.local_root,
-                      "set S3_ENDPOINT to use an S3 server"});
+    if (lab_endpoint) {
+      checks.push_back({"S3", Status::warn,
+                        fmt::format("S3_ENDPOINT is empty: objects go to the local directory {}, while the lab's S3 "
+                                    "server (services/seaweedfs.sh) is at {}",
+                                    store.local_root, *lab_endpoint),
+                        "to use it: set -a; . .state/seaweedfs/s3.env; set +a (scripts/run-all does)"});
+    } else {
+      checks.push_back({"S3", Status::ok, "not configured: objects go to the local directory " + store.local_root,
+                        "set S3_ENDPOINT to use an S3 server"});
+    }
   } else {
     const auto scheme = store.endpoint.find("://");
     const std::string authority = store.endpoint.substr(scheme == std::string::npos ? 0 : scheme + 3);
@@ -183,11 +209,17 @@ std::vector<Check> run_checks(const Config& config) {
     const std::string host = host_port.substr(0, s3_colon);
     const int port = s3_colon == std::string::npos ? (store.endpoint.rfind("https", 0) == 0 ? 443 : 80)
                                                    : port_of(host_port.substr(s3_colon + 1), "S3_ENDPOINT");
-    checks.push_back(check_service("S3", "seaweedfs", host, port, "S3_ENDPOINT", [&] {
+    Check s3 = check_service("S3", "seaweedfs", host, port, "S3_ENDPOINT", [&] {
       ObjectStore bucket(store, config.value("S3_BUCKET"));
       bucket.exists("datalab-doctor-probe");  // a signed request: the keys are checked
       return Check{"", Status::ok, store.describe(), ""};
-    }));
+    });
+    if (s3.status == Status::ok && lab_endpoint && *lab_endpoint != store.endpoint) {
+      s3.status = Status::warn;
+      s3.detail += fmt::format("; the lab's S3 server (services/seaweedfs.sh) is at {} instead", *lab_endpoint);
+      s3.hint = "fine if you mean another server; the lab's settings: .state/seaweedfs/s3.env";
+    }
+    checks.push_back(s3);
   }
 
   try {
