@@ -120,9 +120,13 @@ def stream(datalab, psql):
     from kafka.admin import KafkaAdminClient
     admin = KafkaAdminClient(bootstrap_servers=BOOTSTRAP, request_timeout_ms=30000)
     had_positions = POSITIONS in admin.list_topics()
+    admin.close()
     made = Stream(datalab, psql)
     yield made
     made.drop()
+    # A client of its own: a test may have restarted the broker, leaving the first one's
+    # connection dead (seen in CI as NodeNotReadyError).
+    admin = KafkaAdminClient(bootstrap_servers=BOOTSTRAP, request_timeout_ms=30000)
     topics = [t for t in admin.list_topics() if t.startswith(made.prefix + ".")]
     if not had_positions and POSITIONS in admin.list_topics():
         topics.append(POSITIONS)
