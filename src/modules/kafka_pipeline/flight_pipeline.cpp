@@ -227,15 +227,14 @@ TopicCheck ensure_topics(KafkaAdmin& admin, const PipelineTopics& topics, bool a
 }
 
 std::vector<PartitionLag> group_lag(KafkaAdmin& admin, const std::string& group, const std::string& topic) {
-  const auto low = admin.low_watermarks(topic);
-  const auto high = admin.high_watermarks(topic);
+  const auto ends = admin.watermarks(topic);
   const auto committed = admin.committed_offsets(group, topic);
   std::vector<PartitionLag> out;
-  for (std::size_t p = 0; p < high.size(); ++p) {
-    PartitionLag lag{static_cast<int32_t>(p), low[p], high[p], p < committed.size() ? committed[p] : -1, 0};
+  for (std::size_t p = 0; p < ends.high.size(); ++p) {
+    PartitionLag lag{static_cast<int32_t>(p), ends.low[p], ends.high[p], p < committed.size() ? committed[p] : -1, 0};
     // Nothing committed: everything kept is still to read; a commit below what retention
     // kept counts from the oldest kept.
-    lag.lag = high[p] - std::max(lag.earliest, lag.committed);
+    lag.lag = lag.end - std::max(lag.earliest, lag.committed);
     out.push_back(lag);
   }
   return out;

@@ -279,11 +279,10 @@ void KafkaPipelineModule::add_commands(CLI::App& root, AppContext& context) {
         continue;
       }
       // The dead-letter topic is read by people (dlq show), not by the group: no lag.
-      const auto low = admin.low_watermarks(topic);
-      const auto high = admin.high_watermarks(topic);
-      for (std::size_t p = 0; p < high.size(); ++p) {
-        table.add_row({topic, std::to_string(p), std::to_string(low[p]), std::to_string(high[p]), std::nullopt,
-                       std::nullopt, retention});
+      const auto ends = admin.watermarks(topic);
+      for (std::size_t p = 0; p < ends.high.size(); ++p) {
+        table.add_row({topic, std::to_string(p), std::to_string(ends.low[p]), std::to_string(ends.high[p]),
+                       std::nullopt, std::nullopt, retention});
       }
     }
     report.table(fmt::format("kafka topics (group {})", cmd_group_), table);

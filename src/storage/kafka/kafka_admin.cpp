@@ -82,22 +82,12 @@ bool KafkaAdmin::ensure_topic(const TopicSpec& spec) {
       throw ConfigError(fmt::format("topic {}: bad config {}={}", spec.name, key, value));
     }
   }
-  AdminOptions options(rd_kafka_AdminOptions_new(handle_, RD_KAFKA_ADMIN_OP_CREATETOPICS));
+  const auto options = admin_options(handle_, RD_KAFKA_ADMIN_OP_CREATETOPICS);
   rd_kafka_AdminOptions_set_operation_timeout(options.get(), kAdminTimeoutMs, errstr, sizeof errstr);
-  rd_kafka_AdminOptions_set_request_timeout(options.get(), kAdminTimeoutMs, errstr, sizeof errstr);
   Queue queue(rd_kafka_queue_new(handle_));
   rd_kafka_NewTopic_t* topics[] = {topic.get()};
   rd_kafka_CreateTopics(handle_, topics, 1, options.get(), queue.get());
-
-  Event event(rd_kafka_queue_poll(queue.get(), kAdminTimeoutMs + 5'000));
-  if (!event) {
-    throw ServiceError(fmt::format("Kafka at {} did not answer the request to create topic {}",
-                                   settings_.bootstrap_servers, spec.name));
-  }
-  if (rd_kafka_event_error(event.get())) {
-    throw ServiceError(fmt::format("creating topic {} on Kafka at {} failed: {}", spec.name,
-                                   settings_.bootstrap_servers, rd_kafka_event_error_string(event.get())));
-  }
+  const auto event = await_result(queue.get(), settings_.bootstrap_servers, "creating topic " + spec.name);
   size_t count = 0;
   const rd_kafka_topic_result_t** results =
       rd_kafka_CreateTopics_result_topics(rd_kafka_event_CreateTopics_result(event.get()), &count);
@@ -172,22 +162,19 @@ int KafkaAdmin::partition_count(const std::string& name) {
   throw ServiceError(fmt::format("Kafka topic {} does not exist", name));
 }
 
-std::vector<int64_t> KafkaAdmin::high_watermarks(const std::string& topic) { return watermarks(topic, true); }
+std::vector<int64_t> KafkaAdmin::high_watermarks(const std::string& topic) { return watermarks(topic).high; }
 
-std::vector<int64_t> KafkaAdmin::low_watermarks(const std::string& topic) { return watermarks(topic, false); }
-
-std::vector<int64_t> KafkaAdmin::watermarks(const std::string& topic, bool high) {
-  const int partitions = partition_count(topic);
-  std::vector<int64_t> offsets(static_cast<std::size_t>(partitions), 0);
-  for (int p = 0; p < partitions; ++p) {
-    int64_t low = 0, high_offset = 0;
-    const auto err = rd_kafka_query_watermark_offsets(handle_, topic.c_str(), p, &low, &high_offset, kAdminTimeoutMs);
+KafkaAdmin::Watermarks KafkaAdmin::watermarks(const std::string& topic) {
+  const auto partitions = static_cast<std::size_t>(partition_count(topic));
+  Watermarks ends{std::vector<int64_t>(partitions, 0), std::vector<int64_t>(partitions, 0)};
+  for (std::size_t p = 0; p < partitions; ++p) {
+    const auto err = rd_kafka_query_watermark_offsets(handle_, topic.c_str(), static_cast<int32_t>(p), &ends.low[p],
+                                                      &ends.high[p], kAdminTimeoutMs);
     if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
       throw ServiceError(fmt::format("Kafka: cannot read the offsets of {} [{}]: {}", topic, p, rd_kafka_err2str(err)));
     }
-    offsets[static_cast<std::size_t>(p)] = high ? high_offset : low;
   }
-  return offsets;
+  return ends;
 }
 
 std::vector<int64_t> KafkaAdmin::committed_offsets(const std::string& group, const std::string& topic) {
@@ -221,6 +208,16 @@ std::vector<int64_t> KafkaAdmin::committed_offsets(const std::string& group, con
 
 namespace {
 
+// The per-resource errors of a DescribeConfigs or AlterConfigs result, as a ServiceError.
+void check_config_results(const rd_kafka_ConfigResource_t** results, size_t count, const std::string& what) {
+  for (size_t r = 0; r < count; ++r) {
+    if (const auto err = rd_kafka_ConfigResource_error(results[r]); err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      const char* message = rd_kafka_ConfigResource_error_string(results[r]);
+      throw ServiceError(fmt::format("Kafka: {} failed: {}", what, message ? message : rd_kafka_err2str(err)));
+    }
+  }
+}
+
 // The configuration entries of one topic, from DescribeConfigs; `own_only` keeps the
 // topic's own (dynamic) entries, the ones AlterConfigs must send back.
 std::map<std::string, std::string> describe_topic(rd_kafka_t* handle, const std::string& bootstrap,
@@ -235,12 +232,9 @@ std::map<std::string, std::string> describe_topic(rd_kafka_t* handle, const std:
   size_t count = 0;
   const auto** results =
       rd_kafka_DescribeConfigs_result_resources(rd_kafka_event_DescribeConfigs_result(event.get()), &count);
+  check_config_results(results, count, what);
   std::map<std::string, std::string> config;
   for (size_t r = 0; r < count; ++r) {
-    if (const auto err = rd_kafka_ConfigResource_error(results[r]); err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-      const char* message = rd_kafka_ConfigResource_error_string(results[r]);
-      throw ServiceError(fmt::format("Kafka: {} failed: {}", what, message ? message : rd_kafka_err2str(err)));
-    }
     size_t entries = 0;
     const auto** entry = rd_kafka_ConfigResource_configs(results[r], &entries);
     for (size_t e = 0; e < entries; ++e) {
@@ -276,12 +270,7 @@ void KafkaAdmin::set_topic_config(const std::string& topic, const std::string& k
   const auto event = await_result(queue.get(), settings_.bootstrap_servers, what);
   size_t count = 0;
   const auto** results = rd_kafka_AlterConfigs_result_resources(rd_kafka_event_AlterConfigs_result(event.get()), &count);
-  for (size_t r = 0; r < count; ++r) {
-    if (const auto err = rd_kafka_ConfigResource_error(results[r]); err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-      const char* message = rd_kafka_ConfigResource_error_string(results[r]);
-      throw ServiceError(fmt::format("Kafka: {} failed: {}", what, message ? message : rd_kafka_err2str(err)));
-    }
-  }
+  check_config_results(results, count, what);
 }
 
 }  // namespace datalab

@@ -37,10 +37,14 @@ class KafkaAdmin {
   bool topic_exists(const std::string& topic);
   // Partitions of an existing topic (throws ServiceError when the topic is unknown).
   int partition_count(const std::string& topic);
-  // High watermark (offset of the next message) of every partition, by partition index.
+  // Both ends of every partition, by partition index, from one query per partition: low is
+  // the oldest offset retention kept, high the offset of the next message.
+  struct Watermarks {
+    std::vector<int64_t> low, high;
+  };
+  Watermarks watermarks(const std::string& topic);
+  // watermarks(topic).high.
   std::vector<int64_t> high_watermarks(const std::string& topic);
-  // Low watermark (the oldest offset retention kept) of every partition, by partition index.
-  std::vector<int64_t> low_watermarks(const std::string& topic);
   // The group's committed offset (next to read) of every partition of the topic, by
   // partition index; -1 where the group has committed nothing.
   std::vector<int64_t> committed_offsets(const std::string& group, const std::string& topic);
@@ -52,7 +56,6 @@ class KafkaAdmin {
   void set_topic_config(const std::string& topic, const std::string& key, const std::string& value);
 
  private:
-  std::vector<int64_t> watermarks(const std::string& topic, bool high);
   KafkaSettings settings_;
   rd_kafka_s* handle_ = nullptr;
 };
