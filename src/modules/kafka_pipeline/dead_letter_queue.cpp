@@ -21,6 +21,17 @@ namespace {
 constexpr std::size_t kBatchMessages = 1'000;
 constexpr int kStallSeconds = 60;  // a topic that stops delivering before its end is an error
 
+// An attempt count carried in a header: 1 without it or when it is not a number.
+int attempt_in(const KafkaMessage& message, const char* header) {
+  const auto text = message.header(header);
+  if (!text) return 1;
+  try {
+    return std::max(1, std::stoi(*text));
+  } catch (const std::exception&) {
+    return 1;
+  }
+}
+
 // One record of the dead-letter topic, read back.
 struct Letter {
   const KafkaMessage* message = nullptr;
@@ -35,12 +46,7 @@ Letter read_letter(const KafkaMessage& message) {
   std::string error;
   letter.record = parse_dead_letter_value(message.value(), &error);
   letter.reason = letter.record ? letter.record->reason : "(not a datalab dead letter: " + error + ")";
-  if (const auto attempt = message.header(kDeadLetterAttemptHeader)) {
-    try {
-      letter.attempt = std::max(1, std::stoi(*attempt));
-    } catch (const std::exception&) {
-    }
-  }
+  letter.attempt = attempt_in(message, kDeadLetterAttemptHeader);
   return letter;
 }
 
@@ -112,15 +118,7 @@ std::optional<std::pair<std::optional<std::string>, std::string>> read_original(
 
 }  // namespace
 
-int message_attempt(const KafkaMessage& message) {
-  const auto header = message.header(kAttemptHeader);
-  if (!header) return 1;
-  try {
-    return std::max(1, std::stoi(*header));
-  } catch (const std::exception&) {
-    return 1;
-  }
-}
+int message_attempt(const KafkaMessage& message) { return attempt_in(message, kAttemptHeader); }
 
 DeadLetterGrouping parse_dead_letter_grouping(const std::string& text) {
   if (text.empty()) return DeadLetterGrouping::None;
